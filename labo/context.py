@@ -1,0 +1,30 @@
+"""What every lab server shares: the store, TLS material, the clock and the lab's options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from labo.clock import LabClock
+from labo.store import MailStore
+from labo.tls import LabTLS
+
+
+@dataclass(frozen=True)
+class LabOptions:
+    """Switches that turn the lab into a less careful server, for demonstrations."""
+
+    #: POP3 on port 110 accepts USER/PASS before STLS, like a legacy server: a page uses it to
+    #: show a password crossing the network in clear. Off by default, as on a careful server.
+    pop3_plaintext_passwords: bool = False
+
+
+@dataclass
+class LabContext:
+    """Handed to each service's ``start`` function."""
+
+    workdir: Path
+    store: MailStore
+    tls: LabTLS
+    clock: LabClock
+    options: LabOptions

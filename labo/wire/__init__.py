@@ -1,0 +1,1 @@
+"""What crosses the wire: the recording proxy, the transcript model and client labels."""

@@ -1,0 +1,61 @@
+"""Client labels: which device ("le téléphone de Bob") opened which connection.
+
+In-process clients bind their socket before connecting (see ``labo.netmap``), so the local port is
+known before the proxy accepts the connection and the label is registered without a race.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+DEFAULT_CLIENT = "client"
+
+_current = contextvars.ContextVar("labo_client_label", default=DEFAULT_CLIENT)
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    label: str
+    hostname: str  # the name the client asked for, e.g. smtp.example.com
+
+
+@contextlib.contextmanager
+def appareil(label: str) -> Iterator[None]:
+    """Label the connections opened inside this block (``with appareil("téléphone de Bob"):``)."""
+    token = _current.set(label)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def current_label() -> str:
+    return _current.get()
+
+
+class LabelRegistry:
+    """Maps a client's local port to its label until the proxy claims it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_port: dict[int, ClientInfo] = {}
+
+    def register(self, port: int, info: ClientInfo) -> None:
+        with self._lock:
+            self._by_port[port] = info
+
+    def claim(self, port: int) -> ClientInfo | None:
+        with self._lock:
+            return self._by_port.pop(port, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_port.clear()
+
+
+#: One registry per process: the lab and the code it serves share it.
+REGISTRY = LabelRegistry()

@@ -1,0 +1,137 @@
+"""The transcript: every connection's dialogue, in the order it happened, as recorded by the proxy.
+
+The text form is what gets approved and committed next to each example, so it is stable,
+line-oriented and readable in a pull-request diff::
+
+    [1] ** ouverture : « client » → smtp.example.com:587 (submission)
+    [1] S: 220 mail.example.net ESMTP
+    [1] C: EHLO client.example.com
+    [1] ** TLS établi : TLSv1.3, TLS_AES_256_GCM_SHA384
+    [1] ** fermeture
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+EventKind = Literal["open", "client", "server", "tls", "close"]
+
+_PREFIX = {"client": "C: ", "server": "S: "}
+_LINE = re.compile(r"^\[(\d+)\] (C: |S: |\*\* )(.*)$")
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """Who talked to whom: the lab service, the name and port the client used, and its label."""
+
+    number: int
+    service: str
+    client: str
+    hostname: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened on one connection.
+
+    ``text`` is a protocol line without its CRLF for ``client``/``server`` events, and a short
+    French description for ``open``/``tls``/``close``.
+    """
+
+    connection: int
+    kind: EventKind
+    text: str
+
+    def render(self) -> str:
+        prefix = _PREFIX.get(self.kind, "** ")
+        return f"[{self.connection}] {prefix}{self.text}"
+
+
+@dataclass
+class Transcript:
+    """Events and connection descriptions, in recording order."""
+
+    events: list[Event] = field(default_factory=list)
+    connections: dict[int, ConnectionInfo] = field(default_factory=dict)
+
+    def to_text(self) -> str:
+        return "".join(event.render() + "\n" for event in self.events)
+
+    @classmethod
+    def from_text(cls, text: str) -> Transcript:
+        """Parse the approved text form back into events (connection details stay in the text)."""
+        transcript = cls()
+        for number, line in enumerate(text.splitlines(), start=1):
+            match = _LINE.match(line)
+            if not match:
+                raise ValueError(f"ligne {number} illisible dans la transcription : {line!r}")
+            connection, prefix, rest = int(match[1]), match[2], match[3]
+            if prefix == "C: ":
+                kind: EventKind = "client"
+            elif prefix == "S: ":
+                kind = "server"
+            elif rest.startswith("TLS"):
+                kind = "tls"
+            elif rest.startswith("fermeture"):
+                kind = "close"
+            else:
+                kind = "open"
+            transcript.events.append(Event(connection, kind, rest))
+        return transcript
+
+
+def describe_open(info: ConnectionInfo) -> str:
+    return f"ouverture : « {info.client} » → {info.hostname}:{info.port} ({info.service})"
+
+
+def describe_tls(version: str, cipher: str) -> str:
+    return f"TLS établi : {version}, {cipher}"
+
+
+def decode_line(raw: bytes) -> str:
+    """Decode one wire line for display: UTF-8 when it is, escaped bytes otherwise, never lossy."""
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
+class Recorder:
+    """Collects events from the proxy's event-loop thread; read from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._transcript = Transcript()
+        self._next = 1
+
+    def open(self, service: str, client: str, hostname: str, port: int) -> int:
+        with self._lock:
+            number = self._next
+            self._next += 1
+            info = ConnectionInfo(number, service, client, hostname, port)
+            self._transcript.connections[number] = info
+            self._transcript.events.append(Event(number, "open", describe_open(info)))
+            return number
+
+    def line(self, connection: int, kind: Literal["client", "server"], raw: bytes) -> None:
+        self._append(Event(connection, kind, decode_line(raw)))
+
+    def tls(self, connection: int, version: str, cipher: str) -> None:
+        self._append(Event(connection, "tls", describe_tls(version, cipher)))
+
+    def close(self, connection: int) -> None:
+        self._append(Event(connection, "close", "fermeture"))
+
+    def _append(self, event: Event) -> None:
+        with self._lock:
+            self._transcript.events.append(event)
+
+    def snapshot(self) -> Transcript:
+        with self._lock:
+            return Transcript(list(self._transcript.events), dict(self._transcript.connections))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._transcript = Transcript()
+            self._next = 1
