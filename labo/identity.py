@@ -42,7 +42,9 @@ class Service:
     name: str
     protocol: Protocol
     port: int  # the standard port a real client uses (RFC 8314 §7, IANA)
-    tls: TLSMode  # "starttls": plain first, upgraded on request; "implicit": TLS from the first byte
+    tls: (
+        TLSMode  # "starttls": plain first, upgraded on request; "implicit": TLS from the first byte
+    )
     role: str
 
     @property

@@ -142,7 +142,9 @@ class Lab:
             }
         return {
             "ca_file": str(self.ca_file),
-            "users": [{"login": u.login, "password": u.password, "address": u.address} for u in USERS],
+            "users": [
+                {"login": u.login, "password": u.password, "address": u.address} for u in USERS
+            ],
             "services": services,
         }
 

@@ -1,0 +1,91 @@
+"""Command line: run an example, approve transcripts, serve the lab to real mail clients.
+
+python -m labo run examples/pop3/deux_appareils.py
+python -m labo bless [FICHIERS…]
+python -m labo serve [--describe labo.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from labo.runner import approval
+from labo.runner.example import Example, ExampleError, all_examples, resolve
+from labo.runner.service import DEFAULT_TIMEOUT, ExampleService
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m labo", description="Le labo de messagerie.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="exécute un exemple et affiche sa transcription")
+    run.add_argument("example", help="chemin de l'exemple, par exemple examples/smtp/soumission.py")
+    run.add_argument("--délai", dest="timeout", type=float, default=DEFAULT_TIMEOUT)
+    bless = commands.add_parser("bless", help="approuve les transcriptions (toutes par défaut)")
+    bless.add_argument("examples", nargs="*", help="exemples à approuver")
+    bless.add_argument("--délai", dest="timeout", type=float, default=DEFAULT_TIMEOUT)
+    serve = commands.add_parser("serve", help="sert le labo à de vrais clients (curl, openssl…)")
+    serve.add_argument("--describe", metavar="FICHIER", help="écrit la description JSON du labo")
+    serve.add_argument("--hôte", dest="host", default="127.0.0.1", help="adresse de bouclage")
+    serve.add_argument(
+        "--pop3-en-clair",
+        dest="pop3_plaintext",
+        action="store_true",
+        help="serveur POP3 « ancien » qui accepte les mots de passe en clair sur le port 110",
+    )
+    args = parser.parse_args(argv)
+    root = Path.cwd()
+    try:
+        if args.command == "run":
+            return _run(root, args.example, args.timeout)
+        if args.command == "bless":
+            return _bless(root, args.examples, args.timeout)
+        from labo.serve import serve_forever
+
+        return serve_forever(args.host, args.describe, pop3_plaintext=args.pop3_plaintext)
+    except ExampleError as problem:
+        print(f"erreur : {problem}", file=sys.stderr)
+        return 2
+
+
+def _run(root: Path, reference: str, timeout: float) -> int:
+    example = resolve(root, reference)
+    runner = ExampleService(root, use_cache=False, workers=1)
+    try:
+        result = runner.result(example, timeout)
+    finally:
+        runner.close()
+    sys.stdout.write(result.transcript.to_text())
+    if not result.ok:
+        print(f"\nerreur : {result.error}", file=sys.stderr)
+        return 1
+    problem = approval.compare(example, result.transcript.to_text())
+    if problem:
+        print(f"\nremarque : {problem}", file=sys.stderr)
+    return 0
+
+
+def _bless(root: Path, references: list[str], timeout: float) -> int:
+    examples: list[Example] = (
+        [resolve(root, r) for r in references] if references else all_examples(root)
+    )
+    runner = ExampleService(root, use_cache=False)
+    failures = 0
+    try:
+        futures = [(example, runner.submit(example, timeout)) for example in examples]
+        for example, future in futures:
+            result = future.result()
+            if not result.ok:
+                failures += 1
+                print(f"échec : {result.error}", file=sys.stderr)
+                continue
+            changed = approval.bless(example, result.transcript.to_text())
+            state = "approuvée (modifiée)" if changed else "inchangée"
+            print(f"{example.approved_path.relative_to(root)} : {state}")
+    finally:
+        runner.close()
+    if failures:
+        print(f"{failures} exemple(s) en échec : rien n'a été approuvé pour eux.", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,54 @@
+"""Approved transcripts: what a reviewer accepted, compared with what the lab just produced."""
+
+from __future__ import annotations
+
+import difflib
+
+from labo.runner.example import Example
+
+BLESS_COMMAND = "python -m labo bless"
+
+
+def approved_text(example: Example) -> str | None:
+    """The committed transcript, or None when the example was never approved."""
+    try:
+        return example.approved_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def bless_hint(example: Example) -> str:
+    return f"{BLESS_COMMAND} {example.relative}"
+
+
+def compare(example: Example, fresh: str) -> str | None:
+    """None when ``fresh`` matches the approved transcript; otherwise a French explanation."""
+    approved = approved_text(example)
+    if approved is None:
+        return (
+            f"{example.relative} n'a pas encore de transcription approuvée "
+            f"({example.approved_path.name}). Relisez la transcription produite, puis "
+            f"approuvez-la : {bless_hint(example)}"
+        )
+    if approved == fresh:
+        return None
+    diff = "".join(
+        difflib.unified_diff(
+            approved.splitlines(keepends=True),
+            fresh.splitlines(keepends=True),
+            fromfile=f"{example.approved_path.name} (approuvée)",
+            tofile="obtenue maintenant",
+        )
+    )
+    return (
+        f"la transcription de {example.relative} a changé :\n{diff}"
+        f"Si ce changement est voulu, approuvez-le : {bless_hint(example)}"
+    )
+
+
+def bless(example: Example, fresh: str) -> bool:
+    """Write ``fresh`` as the approved transcript; True when it changed anything."""
+    if approved_text(example) == fresh:
+        return False
+    example.approved_path.write_text(fresh, encoding="utf-8")
+    return True

@@ -1,0 +1,91 @@
+"""An example: a plain Python file under ``examples/`` whose module docstring is its title."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+EXAMPLES_DIR = "examples"
+APPROVED_SUFFIX = ".transcription.txt"
+
+
+class ExampleError(Exception):
+    """A problem with an example reference, with a French message that says what to do."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A validated reference to ``examples/…/name.py`` inside the project ``root``."""
+
+    root: Path
+    relative: str  # always with forward slashes, e.g. examples/pop3/deux_appareils.py
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.relative
+
+    @property
+    def approved_path(self) -> Path:
+        """The approved transcript, committed next to the example."""
+        return self.path.with_name(self.path.stem + APPROVED_SUFFIX)
+
+    @property
+    def anchor(self) -> str:
+        """A stable HTML id for the example's permalink: ``exemple-pop3-deux-appareils``."""
+        stem = self.relative.removeprefix(EXAMPLES_DIR + "/").removesuffix(".py")
+        return "exemple-" + stem.replace("/", "-").replace("_", "-").lower()
+
+    def read_source(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def resolve(root: Path, reference: str) -> Example:
+    """Validate ``reference`` (as written in a page) and return the example it names."""
+    reference = reference.strip()
+    if not reference:
+        raise ExampleError(
+            "le bloc « exemple » ne nomme aucun fichier. "
+            "Écrivez par exemple : /// exemple | examples/pop3/deux_appareils.py"
+        )
+    root = root.resolve()
+    examples = (root / EXAMPLES_DIR).resolve()
+    candidate = (root / reference).resolve()
+    if not candidate.is_relative_to(examples):
+        raise ExampleError(
+            f"« {reference} » est en dehors du dossier {EXAMPLES_DIR}/. "
+            f"Placez le fichier dans {EXAMPLES_DIR}/<protocole>/ et référencez-le depuis là."
+        )
+    if candidate.suffix != ".py":
+        raise ExampleError(f"« {reference} » n'est pas un fichier Python (.py).")
+    if not candidate.is_file():
+        raise ExampleError(
+            f"le fichier « {reference} » n'existe pas. Vérifiez le chemin "
+            f"(relatif à la racine du dépôt, par exemple {EXAMPLES_DIR}/smtp/soumission.py)."
+        )
+    return Example(root, candidate.relative_to(root).as_posix())
+
+
+def title_of(source: str, relative: str) -> str:
+    """The first line of the module docstring: the example's French title."""
+    try:
+        docstring = ast.get_docstring(ast.parse(source))
+    except SyntaxError:
+        docstring = None
+    if not docstring:
+        raise ExampleError(
+            f"{relative} n'a pas de docstring de module. Commencez le fichier par une phrase "
+            "entre triples guillemets qui dit ce que l'exemple montre, par exemple : "
+            '"""Le téléphone relève le courrier en POP3 et le supprime du serveur."""'
+        )
+    return docstring.strip().splitlines()[0].strip()
+
+
+def all_examples(root: Path) -> list[Example]:
+    """Every example file of the project, sorted."""
+    examples = root / EXAMPLES_DIR
+    return [
+        Example(root.resolve(), path.resolve().relative_to(root.resolve()).as_posix())
+        for path in sorted(examples.rglob("*.py"))
+        if not path.name.startswith("_")
+    ]

@@ -1,0 +1,75 @@
+"""Run one example's code against a lab that the caller has started, and collect the result.
+
+The example is compiled from the source read here, so the code shown on the page is exactly the
+code that ran. Each run starts from a reset lab and a seeded ``random`` (imaplib draws its command
+tag prefix from it), which makes transcripts repeatable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import time
+import traceback
+from pathlib import Path
+
+from labo.lab import Lab
+from labo.runner.result import RunResult
+
+#: How long to wait for the proxies to see the example's connections close.
+SETTLE_SECONDS = 2.0
+
+
+def run_example(lab: Lab, path: Path, relative: str) -> RunResult:
+    """Execute ``path`` as ``__main__`` against ``lab``; never raises for the example's faults."""
+    source = path.read_text(encoding="utf-8")
+    lab.reset()
+    random.seed(0)
+    output = io.StringIO()
+    started = time.perf_counter()
+    error: str | None = None
+    try:
+        code = compile(source, str(path), "exec")
+        namespace = {"__name__": "__main__", "__file__": str(path), "__builtins__": __builtins__}
+        with contextlib.redirect_stdout(output):
+            exec(code, namespace)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            error = f"{relative} s'est arrêté avec sys.exit({exc.code!r})."
+    except BaseException as exc:
+        error = describe_failure(exc, str(path), relative)
+    lab.settle(SETTLE_SECONDS)
+    transcript = lab.transcript()
+    duration = time.perf_counter() - started
+    if error and output.getvalue():
+        error += "\nSortie de l'exemple :\n" + output.getvalue()
+    return RunResult(
+        relative=relative,
+        source=source,
+        transcript=transcript,
+        status="error" if error else "ok",
+        error=error,
+        duration=duration,
+    )
+
+
+def describe_failure(exc: BaseException, filename: str, relative: str) -> str:
+    """A French account of an exception, keeping only the traceback lines of the example file."""
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        return (
+            f"{relative} contient une erreur de syntaxe ligne {exc.lineno} : {exc.msg}\n"
+            f"  {(exc.text or '').rstrip()}"
+        )
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    lines = [f"{relative} a levé une exception :"]
+    for frame in frames:
+        lines.append(f"  ligne {frame.lineno} : {(frame.line or '').strip()}")
+    summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    lines.append(summary)
+    if isinstance(exc, AssertionError):
+        lines.append(
+            "Une assertion de l'exemple est fausse : ce que la page affirme n'est plus vrai, "
+            "ou l'exemple doit être corrigé."
+        )
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""The examples of one build: submitted early, run in parallel, reused from cache under serve.
+
+The MkDocs hook configures the service and submits every example it finds before pages render;
+the Markdown extension only waits for results. Without the hook (another site generator that runs
+Markdown extensions but no MkDocs hooks), the extension starts the service on first use.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labo.runner.cache import ResultCache
+from labo.runner.example import Example
+from labo.runner.pool import WorkerPool
+from labo.runner.result import RunResult
+
+DEFAULT_TIMEOUT = 10.0
+CACHE_DIR = ".cache/exemples"
+
+
+@dataclass
+class BuildStats:
+    """What the build summary line reports."""
+
+    ran: int = 0
+    cached: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def summary(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        return (
+            f"exemples : {self.ran} exécutés, {self.cached} repris du cache, "
+            f"{self.failed} en échec, {elapsed:.1f} s"
+        )
+
+
+class ExampleService:
+    """Owns the worker pool and the futures of one build."""
+
+    def __init__(self, root: Path, *, use_cache: bool, workers: int | None = None) -> None:
+        self.root = root
+        self.cache = ResultCache(root / CACHE_DIR) if use_cache else None
+        self._workers = workers or max(1, min(4, os.cpu_count() or 1))
+        self._pool: WorkerPool | None = None
+        self._futures: dict[tuple[str, float], Future[RunResult]] = {}
+        self._lock = threading.Lock()
+        self.stats = BuildStats()
+
+    def submit(self, example: Example, timeout: float = DEFAULT_TIMEOUT) -> Future[RunResult]:
+        """Start running ``example`` (once per build and time limit) and return its future."""
+        key = (example.relative, timeout)
+        with self._lock:
+            future = self._futures.get(key)
+            if future is not None:
+                return future
+            cached = self.cache.get(example.read_source()) if self.cache else None
+            if cached is not None:
+                future = Future()
+                future.set_result(cached)
+            else:
+                if self._pool is None:
+                    self._pool = WorkerPool(self._workers)
+                future = self._pool.submit(example, timeout)
+            self._futures[key] = future
+            future.add_done_callback(self._account)
+            return future
+
+    def result(self, example: Example, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
+        return self.submit(example, timeout).result()
+
+    def _account(self, future: Future[RunResult]) -> None:
+        result = future.result()
+        with self._lock:
+            if result.from_cache:
+                self.stats.cached += 1
+            else:
+                self.stats.ran += 1
+            if not result.ok:
+                self.stats.failed += 1
+        if self.cache is not None and not result.from_cache:
+            self.cache.put(result)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+
+_current: ExampleService | None = None
+_current_lock = threading.Lock()
+
+
+def start(root: Path, *, use_cache: bool) -> ExampleService:
+    """Start this build's service (the hook calls it once per build)."""
+    global _current
+    with _current_lock:
+        if _current is not None:
+            _current.close()
+        _current = ExampleService(root, use_cache=use_cache)
+        return _current
+
+
+def current(root: Path) -> ExampleService:
+    """The running service, or a fresh one when no hook started it."""
+    global _current
+    with _current_lock:
+        if _current is None or _current.root != root:
+            _current = ExampleService(root, use_cache=False)
+        return _current
+
+
+def stop() -> ExampleService | None:
+    global _current
+    with _current_lock:
+        service, _current = _current, None
+    if service is not None:
+        service.close()
+    return service
+
+
+atexit.register(stop)
