@@ -15,6 +15,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+from labo import scenario
 from labo.clock import LabClock
 from labo.context import LabContext, LabOptions
 from labo.identity import SERVICES, USERS, Service
@@ -73,6 +74,7 @@ class Lab:
         except BaseException:
             self.stop()
             raise
+        scenario.register(self)
         return self
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
@@ -86,12 +88,23 @@ class Lab:
         for running in self._services.values():
             self.call(running.drop_connections())
         REGISTRY.clear()
+        self.context.options = self.options
         self.context.clock.reset()
         self.context.store.reset()
         self.recorder.clear()
 
+    def settle(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) until the proxies have seen every connection close.
+
+        A client's last reply is recorded before the client reads it, but its closing happens
+        asynchronously: waiting here makes the end of every transcript complete and repeatable.
+        """
+        for running in self._services.values():
+            self.call(running.proxy.wait_idle(timeout), timeout=timeout + 1)
+
     def stop(self) -> None:
         """Close every server and connection, end the loop thread and delete the temp files."""
+        scenario.register(None)
         if self._loop is not None:
             for running in self._services.values():
                 self.call(running.close())

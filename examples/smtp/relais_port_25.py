@@ -1,0 +1,31 @@
+"""Le port 25 entre serveurs : STARTTLS proposé mais pas exigé, et pas de relais ouvert."""
+
+import smtplib
+import ssl
+
+from labo import appareil
+
+contexte = ssl.create_default_context()
+
+with appareil("MTA d'un autre fournisseur"):
+    with smtplib.SMTP("mx.example.org", 25, local_hostname="mx.fournisseur.test") as smtp:
+        smtp.ehlo()
+        # Le MX propose de chiffrer, sans l'imposer (RFC 3207 §4), et ne demande pas d'AUTH.
+        assert smtp.has_extn("starttls") and not smtp.has_extn("auth")
+        smtp.starttls(context=contexte)
+        smtp.ehlo()
+
+        # Un message pour un destinataire du domaine est accepté…
+        smtp.mail("carole@fournisseur.test")
+        assert smtp.rcpt("bob@example.org")[0] == 250
+
+        # … mais le MX refuse de relayer vers un domaine qui n'est pas le sien.
+        code, reponse = smtp.rcpt("dave@ailleurs.test")
+        assert code == 554 and b"5.7.1" in reponse
+
+        code, _ = smtp.data(
+            b"From: carole@fournisseur.test\r\nTo: bob@example.org\r\nSubject: Bonjour\r\n"
+            b"Date: Mon, 02 Mar 2026 08:59:00 +0000\r\nMessage-ID: <mx-25@fournisseur.test>\r\n"
+            b"\r\nUn message venu d'ailleurs.\r\n"
+        )
+        assert code == 250

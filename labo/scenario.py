@@ -1,0 +1,82 @@
+"""What an example may ask of the lab it runs against, in plain sight on the page.
+
+An example that needs a less careful server says so in its own code (``with
+serveur_pop3_ancien():``), so the reader sees exactly under which configuration the transcript
+was produced. The worker registers the lab it runs; the lab restores its defaults at each reset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from labo.lab import Lab
+
+_current: Lab | None = None
+
+
+def register(lab: Lab | None) -> None:
+    """Called by the lab when it starts and stops: examples act on the lab of their process."""
+    global _current
+    _current = lab
+
+
+def current_lab() -> Lab:
+    if _current is None or _current.context is None:
+        raise RuntimeError(
+            "aucun labo n'est démarré dans ce processus : exécutez l'exemple avec "
+            "« python -m labo run <exemple> »."
+        )
+    return _current
+
+
+@contextlib.contextmanager
+def serveur_pop3_ancien() -> Iterator[None]:
+    """Inside this block, POP3 on port 110 accepts passwords in clear, like a legacy server."""
+    context = current_lab().context
+    assert context is not None
+    previous = context.options
+    context.options = dataclasses.replace(previous, pop3_plaintext_passwords=True)
+    try:
+        yield
+    finally:
+        context.options = previous
+
+
+def deposer(
+    destinataire: str,
+    *,
+    sujet: str,
+    corps: str = "Bonjour,\n\nCeci est un message de démonstration.\n",
+    expediteur: str = "Carole Petit <carole@fournisseur.test>",
+) -> str:
+    """Put a message straight into a mailbox, as the MDA would have, and return its Maildir key.
+
+    Examples that are about reading mail start from a mailbox that already holds a message,
+    without the SMTP conversation that brought it (another example shows that one).
+    """
+    import hashlib
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    from labo.identity import user_by_address
+
+    context = current_lab().context
+    assert context is not None
+    user = user_by_address(destinataire)
+    if user is None:
+        raise ValueError(f"« {destinataire} » n'est pas une boîte du labo.")
+    message = EmailMessage()
+    message["From"] = expediteur
+    message["To"] = destinataire
+    message["Subject"] = sujet
+    message["Date"] = format_datetime(context.clock.now())
+    digest = hashlib.sha256(f"{destinataire}\0{sujet}".encode()).hexdigest()[:12]
+    message["Message-ID"] = f"<{digest}@fournisseur.test>"
+    message.set_content(corps)
+    return context.store.deliver(
+        user, message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    )
