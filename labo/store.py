@@ -84,11 +84,7 @@ class MailStore:
         """
         directory = self.maildir(user, folder)
         self._make_maildir(directory)
-        with self._mutex:
-            self._sequence += 1
-            sequence = self._sequence
-        when = self._clock.now().timestamp()
-        key = f"{int(when)}.M{sequence:06d}P0.{SERVER_NAME}"
+        key, when = self.next_key()
         temporary = directory / "tmp" / key
         final = directory / "new" / key
         with open(temporary, "wb") as handle:
@@ -98,6 +94,18 @@ class MailStore:
         os.utime(temporary, (when, when))
         os.rename(temporary, final)
         return key
+
+    def next_key(self) -> tuple[str, float]:
+        """Draw a new Maildir unique name and the lab-clock time it carries: ``(key, timestamp)``.
+
+        Every writer of the store draws from this one counter (delivery here, IMAP APPEND and
+        COPY), so names never clash and two runs of a scenario name their files alike.
+        """
+        with self._mutex:
+            self._sequence += 1
+            sequence = self._sequence
+            when = self._clock.now().timestamp()
+        return f"{int(when)}.M{sequence:06d}P0.{SERVER_NAME}", when
 
     def messages(self, user: User) -> list[StoredMessage]:
         """The INBOX messages of ``user`` in delivery order (``new/`` and ``cur/``)."""

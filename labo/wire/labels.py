@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 DEFAULT_CLIENT = "client"
 
+#: The label of a connection nobody registered: a real client (curl, Thunderbird) under
+#: ``python -m labo serve``, outside the process.
+EXTERNAL_CLIENT = "client externe"
+
 _current = contextvars.ContextVar("labo_client_label", default=DEFAULT_CLIENT)
 
 

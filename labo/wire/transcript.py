@@ -8,6 +8,9 @@ line-oriented and readable in a pull-request diff::
     [1] C: EHLO client.example.com
     [1] ** TLS établi : TLSv1.3, TLS_AES_256_GCM_SHA384
     [1] ** fermeture
+
+Besides the dialogue itself, the proxy notes what a reader needs to understand a transcript that
+stops short, e.g. ``[2] ** échec TLS : TLSV1_ALERT_UNKNOWN_CA (côté client)``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-EventKind = Literal["open", "client", "server", "tls", "close"]
+EventKind = Literal["open", "client", "server", "tls", "close", "note"]
 
 _PREFIX = {"client": "C: ", "server": "S: "}
 _LINE = re.compile(r"^\[(\d+)\] (C: |S: |\*\* )(.*)$")
@@ -39,7 +42,7 @@ class Event:
     """One thing that happened on one connection.
 
     ``text`` is a protocol line without its CRLF for ``client``/``server`` events, and a short
-    French description for ``open``/``tls``/``close``.
+    French description for ``open``/``tls``/``close``/``note``.
     """
 
     connection: int
@@ -74,12 +77,14 @@ class Transcript:
                 kind: EventKind = "client"
             elif prefix == "S: ":
                 kind = "server"
+            elif rest.startswith("ouverture"):
+                kind = "open"
             elif rest.startswith("TLS"):
                 kind = "tls"
             elif rest.startswith("fermeture"):
                 kind = "close"
             else:
-                kind = "open"
+                kind = "note"
             transcript.events.append(Event(connection, kind, rest))
         return transcript
 
@@ -92,9 +97,21 @@ def describe_tls(version: str, cipher: str) -> str:
     return f"TLS établi : {version}, {cipher}"
 
 
+#: Characters ``str.splitlines`` breaks on: left in a recorded line, they would cut it in two
+#: in the text form (and a stray CR would vanish from an approved file read back).
+_LINE_BREAKS = {
+    ord(char): f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    for char in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+}
+
+
 def decode_line(raw: bytes) -> str:
-    """Decode one wire line for display: UTF-8 when it is, escaped bytes otherwise, never lossy."""
-    return raw.decode("utf-8", errors="backslashreplace")
+    """Decode one wire line for display: UTF-8 when it is, escaped bytes otherwise, never lossy.
+
+    Line-breaking characters inside the line are escaped too, so the text form keeps one event
+    per line.
+    """
+    return raw.decode("utf-8", errors="backslashreplace").translate(_LINE_BREAKS)
 
 
 class Recorder:
@@ -122,6 +139,10 @@ class Recorder:
 
     def close(self, connection: int) -> None:
         self._append(Event(connection, "close", "fermeture"))
+
+    def note(self, connection: int, text: str) -> None:
+        """Something the reader must know that is neither a line nor a TLS change (French)."""
+        self._append(Event(connection, "note", text))
 
     def _append(self, event: Event) -> None:
         with self._lock:
