@@ -1,0 +1,60 @@
+"""An executed example: its title and permalink, then "Code" and "Transcription" tabs.
+
+The tabs become two columns, side by side, when the example is wide enough (``labo.css``).
+"""
+
+from __future__ import annotations
+
+from labo.render.code import render_code
+from labo.render.escape import attribute, inline
+from labo.render.ids import ExampleIds
+from labo.render.links import headerlink
+from labo.render.tabs import Tab, render_tabs
+from labo.render.transcript import render_transcript
+from labo.wire.transcript import Transcript
+
+FIGURE = "labo-run"
+
+
+def render_example(
+    *,
+    code: str,
+    transcript: Transcript,
+    source_path: str,
+    title: str,
+    caption: str | None,
+    anchor: str,
+) -> str:
+    """The example's HTML fragment, ready to be inserted as a raw block in a page.
+
+    ``title`` (the example's docstring summary) and ``caption`` are plain text in which
+    `backquoted` words are shown as code; ``anchor`` is the figure's id, unique on the page.
+    """
+    ids = ExampleIds.for_anchor(anchor)
+    tabs = render_tabs(
+        [
+            Tab(
+                ids.code_tab,
+                "Code",
+                render_code(code, source_path=source_path, block_id=ids.code_block),
+            ),
+            Tab(
+                ids.transcript_tab,
+                "Transcription",
+                render_transcript(transcript, block_id=ids.transcript_block),
+            ),
+        ],
+        group=ids.tab_group,
+    )
+    note = (
+        f'<p class="{FIGURE}__caption">{inline(caption.strip())}</p>'
+        if caption and caption.strip()
+        else ""
+    )
+    return (
+        f'<figure class="{FIGURE}" id="{attribute(anchor)}">\n'
+        f'<figcaption class="{FIGURE}__heading">'
+        f'<p class="{FIGURE}__title">{inline(title)}{headerlink(anchor)}</p>{note}</figcaption>\n'
+        f"{tabs}\n"
+        "</figure>"
+    )

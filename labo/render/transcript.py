@@ -1,0 +1,80 @@
+"""The "Transcription" block: every event of a transcript, long message bodies folded.
+
+It is a ``<div class="highlight"><pre><code>`` like any code block, so Material adds its copy
+button; ``data-copy`` makes that button copy the transcript's text form (``Transcript.to_text``),
+folded lines included, whatever the page shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+
+from labo.render.bodies import BodyKey, message_bodies
+from labo.render.escape import attribute
+from labo.render.lines import connection_number, direction, render_empty, render_lines
+from labo.wire.transcript import Event, Transcript
+
+#: A message body longer than this many lines is folded (all of it, inside ``<details>``).
+FOLD_AFTER = 12
+
+BLOCK = "labo-transcript"
+BODY = "labo-body"
+
+LEGEND = (
+    f'<span class="filename {BLOCK}__legend">'
+    f"{direction('client')} envoyé par le client · {direction('server')} envoyé par le serveur"
+    "</span>"
+)
+
+
+def interleaved(events: Sequence[Event]) -> bool:
+    """True when a connection speaks again after another one spoke in between."""
+    finished: set[int] = set()
+    current: int | None = None
+    for event in events:
+        if event.connection == current:
+            continue
+        if event.connection in finished:
+            return True
+        if current is not None:
+            finished.add(current)
+        current = event.connection
+    return False
+
+
+def render_transcript(transcript: Transcript, *, block_id: str) -> str:
+    """The transcript block; ``block_id`` must be unique on the page."""
+    events = transcript.events
+    numbered = interleaved(events)
+    if events:
+        lines = _render_grouped(events, message_bodies(transcript), numbered)
+    else:
+        lines = render_empty()
+    return (
+        f'<div id="{attribute(block_id)}" class="language-text highlight {BLOCK}"'
+        f' data-copy="{attribute(transcript.to_text())}">'
+        f"{LEGEND}<pre><code>{lines}</code></pre></div>"
+    )
+
+
+def _render_grouped(events: Sequence[Event], keys: Sequence[BodyKey | None], numbered: bool) -> str:
+    parts: list[str] = []
+    for key, group in groupby(zip(events, keys, strict=True), key=lambda pair: pair[1]):
+        run = [event for event, _ in group]
+        if key is not None and len(run) > FOLD_AFTER:
+            parts.append(_folded(run, numbered))
+        else:
+            parts.append(render_lines(run, numbered=numbered))
+    return "".join(parts)
+
+
+def _folded(run: Sequence[Event], numbered: bool) -> str:
+    """A message body in ``<details>``: closed, its size said in French, every line inside."""
+    first = run[0]
+    summary = (
+        f'<summary class="{BODY}__summary">{connection_number(first, numbered)}'
+        f"{direction(first.kind)} {len(run)} lignes du message"
+        f'<span class="{BODY}__action"> — afficher</span></summary>'
+    )
+    return f'<details class="{BODY}">{summary}{render_lines(run, numbered=numbered)}</details>'
