@@ -90,11 +90,12 @@ class Transcript:
 
 
 def describe_open(info: ConnectionInfo) -> str:
-    return f"ouverture : « {info.client} » → {info.hostname}:{info.port} ({info.service})"
+    target = f"{info.hostname}:{info.port} ({info.service})"
+    return f"ouverture\u00a0: «\u00a0{info.client}\u00a0» → {target}"
 
 
 def describe_tls(version: str, cipher: str) -> str:
-    return f"TLS établi : {version}, {cipher}"
+    return f"TLS établi\u00a0: {version}, {cipher}"
 
 
 #: Characters ``str.splitlines`` breaks on: left in a recorded line, they would cut it in two
