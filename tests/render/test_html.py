@@ -251,8 +251,8 @@ def test_open_tls_and_close_events_are_badges() -> None:
         for kind in ("open", "tls", "close")
     }
     assert badges == {
-        "open": "ouverture : « client » → smtp.example.com:587 (submission)",
-        "tls": "TLS établi : TLSv1.3, TLS_AES_256_GCM_SHA384",
+        "open": "ouverture\u00a0: «\u00a0client\u00a0» → smtp.example.com:587 (submission)",
+        "tls": "TLS établi\u00a0: TLSv1.3, TLS_AES_256_GCM_SHA384",
         "close": "fermeture",
     }
 
