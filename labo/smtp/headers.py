@@ -1,0 +1,101 @@
+"""The trace headers the MDA writes on top of every stored copy.
+
+``Return-Path`` keeps the envelope sender (RFC 5321 §4.4: the final delivery adds it),
+``Delivered-To`` the mailbox it was delivered to (Postfix's loop detection), and ``Received``
+the hop: who connected, from where, how (RFC 3848 keyword), under which queue id and when.
+Lines end in CRLF like the rest of the stored message, and ``Received`` is folded to at most
+78 characters per line (RFC 5322 §2.1.1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+
+from labo.identity import SERVER_NAME
+
+#: RFC 5322 §2.1.1: lines SHOULD NOT be longer than 78 characters, CRLF excluded.
+MAX_LINE = 78
+
+#: What a HELO argument may keep: a domain or an address literal (RFC 5321 §4.1.3). Anything
+#: else a client sends (a bare CR, parentheses) would corrupt the header, so it becomes "_".
+_NOT_HELO = re.compile(r"[^A-Za-z0-9.\-\[\]:_]")
+_NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """How one message reached the server: everything its ``Received`` header records."""
+
+    helo: str
+    peer_ip: str
+    protocol: str  # RFC 3848 keyword, see protocol_keyword()
+    tls: str | None  # e.g. "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256 bits)"
+    queue_id: str
+    when: datetime
+
+
+def protocol_keyword(*, extended: bool, tls: bool, authenticated: bool) -> str:
+    """The ``with`` keyword of RFC 3848: SMTP, ESMTP, ESMTPS, ESMTPA or ESMTPSA."""
+    if not extended:
+        return "SMTP"
+    return "ESMTP" + ("S" if tls else "") + ("A" if authenticated else "")
+
+
+def angle(address: str) -> str:
+    """An envelope address between angle brackets; the null reverse-path stays ``<>``.
+
+    aiosmtpd hands the null reverse-path (``MAIL FROM:<>``, used by bounces) over as ``"<>"``.
+    """
+    if address in ("", "<>"):
+        return "<>"
+    return f"<{_printable(address)}>"
+
+
+def address_literal(ip: str) -> str:
+    """``[192.0.2.1]`` or ``[IPv6:2001:db8::1]`` (RFC 5321 §4.1.3)."""
+    return f"[IPv6:{ip}]" if ":" in ip else f"[{ip}]"
+
+
+def trace_headers(arrival: Arrival, *, mail_from: str, recipient: str) -> bytes:
+    """Return-Path, Delivered-To and Received for the copy delivered to ``recipient``."""
+    helo = _NOT_HELO.sub("_", arrival.helo) or "unknown"
+    received = [
+        f"from {helo} ({helo} {address_literal(arrival.peer_ip)})",
+        *([f"(using {arrival.tls})"] if arrival.tls else []),
+        f"by {SERVER_NAME} (labo)",
+        f"with {arrival.protocol} id {arrival.queue_id}",
+        f"for {angle(recipient)};",
+        format_datetime(arrival.when),
+    ]
+    return (
+        fold("Return-Path", [angle(mail_from)])
+        + fold("Delivered-To", [_printable(recipient)])
+        + fold("Received", received)
+    )
+
+
+def fold(name: str, clauses: Sequence[str]) -> bytes:
+    """One header field, its clauses joined by spaces and folded before a clause that would
+    overflow ``MAX_LINE``; a clause too long for any line is folded between its words."""
+    lines: list[str] = []
+    current = f"{name}:"
+    empty = True  # nothing after the field name yet: never fold there
+    for clause in clauses:
+        words = [clause] if len(clause) < MAX_LINE else clause.split(" ")
+        for word in words:
+            if not empty and len(current) + 1 + len(word) > MAX_LINE:
+                lines.append(current)
+                current = "\t" + word
+            else:
+                current += " " + word
+            empty = False
+    lines.append(current)
+    return "".join(line + "\r\n" for line in lines).encode("ascii")
+
+
+def _printable(text: str) -> str:
+    return _NOT_PRINTABLE.sub("?", text)
