@@ -87,12 +87,13 @@ class MailStore:
         key, when = self.next_key()
         temporary = directory / "tmp" / key
         final = directory / "new" / key
-        with open(temporary, "wb") as handle:
-            handle.write(message)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.utime(temporary, (when, when))
-        os.rename(temporary, final)
+        try:
+            temporary.write_bytes(message)
+            os.utime(temporary, (when, when))
+            os.rename(temporary, final)
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # never leave half a message behind
+            raise
         return key
 
     def next_key(self) -> tuple[str, float]:
