@@ -132,6 +132,10 @@ class Lab:
         """The (host, port) where clients reach ``service`` (through the recording proxy)."""
         return self.listen_host, self._services[service].port
 
+    def backend_ports(self) -> set[int]:
+        """The loopback ports of the servers themselves, which only their proxies may reach."""
+        return {running.backend.port for running in self._services.values()}
+
     @property
     def ca_file(self) -> Path:
         assert self.context is not None
