@@ -1,6 +1,7 @@
 # Two commands for everything: `make serve` (read the site) and `make test` (prove it).
 # Each target creates .venv on first use and reinstalls only when the pins change.
 PYTHON ?= python3
+export NO_MKDOCS_2_WARNING := 1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -80,8 +80,7 @@ def _bless(root: Path, references: list[str], timeout: float) -> int:
                 failures += 1
                 print(f"échec : {result.error}", file=sys.stderr)
                 continue
-            changed = approval.bless(example, result.transcript.to_text())
-            state = "approuvée (modifiée)" if changed else "inchangée"
+            state = approval.bless(example, result.transcript.to_text())
             print(f"{example.approved_path.relative_to(root)} : {state}")
     finally:
         runner.close()

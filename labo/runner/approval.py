@@ -46,9 +46,10 @@ def compare(example: Example, fresh: str) -> str | None:
     )
 
 
-def bless(example: Example, fresh: str) -> bool:
-    """Write ``fresh`` as the approved transcript; True when it changed anything."""
-    if approved_text(example) == fresh:
-        return False
+def bless(example: Example, fresh: str) -> str:
+    """Write ``fresh`` as the approved transcript; say what happened, in French."""
+    previous = approved_text(example)
+    if previous == fresh:
+        return "inchangée"
     example.approved_path.write_text(fresh, encoding="utf-8")
-    return True
+    return "approuvée (nouvelle)" if previous is None else "approuvée (modifiée)"

@@ -33,6 +33,7 @@ def test_a_never_approved_example_asks_for_approval(example: Example):
     assert "python -m labo bless examples/x.py" in problem
 
 
-def test_blessing_an_unchanged_transcript_reports_no_change(example: Example):
-    assert bless(example, "a\n") is True
-    assert bless(example, "a\n") is False
+def test_blessing_reports_a_new_a_changed_and_an_unchanged_transcript(example: Example):
+    assert bless(example, "a\n") == "approuvée (nouvelle)"
+    assert bless(example, "b\n") == "approuvée (modifiée)"
+    assert bless(example, "b\n") == "inchangée"

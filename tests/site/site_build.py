@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: What a build reads: the configuration, the pages, the shared snippets, and CONTRIBUTING.md,
 #: which docs/contribuer.md includes.
-PROJECT_FILES = ("mkdocs.yml", "docs", "includes", "CONTRIBUTING.md")
+PROJECT_FILES = ("mkdocs.yml", "docs", "includes", "hooks", "CONTRIBUTING.md")
 
 #: Read by the build once pages run examples (examples and their approved transcripts).
 OPTIONAL_PROJECT_FILES = ("examples",)
