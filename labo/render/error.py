@@ -18,11 +18,15 @@ EXPLANATION = (
 )
 
 
-def render_error(*, title: str, message: str, anchor: str) -> str:
-    """An error box titled ``title`` (plain text, French), showing ``message`` verbatim."""
+def render_error(*, title: str, message: str, anchor: str, carry_id: bool = True) -> str:
+    """An error box titled ``title`` (plain text, French), showing ``message`` verbatim.
+
+    ``carry_id`` as for ``render_example``: False when an enclosing element carries ``anchor``.
+    """
     ids = ExampleIds.for_anchor(anchor)
+    box_id = f' id="{attribute(anchor)}"' if carry_id else ""
     return (
-        f'<div class="admonition failure {BOX}" id="{attribute(anchor)}">\n'
+        f'<div class="admonition failure {BOX}"{box_id}>\n'
         f'<p class="admonition-title">{inline(title)}{headerlink(anchor)}</p>\n'
         f"<p>{text(EXPLANATION)}</p>\n"
         f'<div id="{attribute(ids.message_block)}" class="{BOX}__message">'

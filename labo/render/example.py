@@ -24,11 +24,14 @@ def render_example(
     title: str,
     caption: str | None,
     anchor: str,
+    carry_id: bool = True,
 ) -> str:
     """The example's HTML fragment, ready to be inserted as a raw block in a page.
 
     ``title`` (the example's docstring summary) and ``caption`` are plain text in which
     `backquoted` words are shown as code; ``anchor`` is the figure's id, unique on the page.
+    With ``carry_id=False`` the caller puts ``anchor`` on an enclosing element instead: the
+    Markdown extension does, so that MkDocs sees the anchor and validates links to it.
     """
     ids = ExampleIds.for_anchor(anchor)
     tabs = render_tabs(
@@ -51,8 +54,9 @@ def render_example(
         if caption and caption.strip()
         else ""
     )
+    figure_id = f' id="{attribute(anchor)}"' if carry_id else ""
     return (
-        f'<figure class="{FIGURE}" id="{attribute(anchor)}">\n'
+        f'<figure class="{FIGURE}"{figure_id}>\n'
         f'<figcaption class="{FIGURE}__heading">'
         f'<p class="{FIGURE}__title">{inline(title)}{headerlink(anchor)}</p>{note}</figcaption>\n'
         f"{tabs}\n"

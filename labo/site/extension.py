@@ -77,7 +77,10 @@ class ExempleBlock(Block):
 
     def on_end(self, block: etree.Element) -> None:
         line = self._line()
-        html = self.config["runner"](self.argument, float(self.options[TIMEOUT_OPTION]), line)
+        anchor, html = self.config["runner"](
+            self.argument, float(self.options[TIMEOUT_OPTION]), line
+        )
+        block.set("id", anchor)  # on the tree, so MkDocs knows the anchor and checks links to it
         holder = etree.Element("p")
         holder.text = self.md.htmlStash.store(html)
         block.insert(0, holder)
@@ -111,31 +114,41 @@ class ExempleExtension(BlocksExtension):
         )
 
 
-def render_block(root: Path, reference: str, timeout: float, line: int) -> str:
-    """Run (or fetch) the example and return its HTML, or an error box after reporting."""
+def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple[str, str]:
+    """Run (or fetch) the example; return its anchor and HTML, or an error box after reporting."""
     try:
         example = resolve(root, reference)
         title = title_of(example.read_source(), example.relative)
     except ExampleError as problem:
         report(line, f"exemple {reference}", str(problem))
-        return render_error(title="Exemple introuvable", message=str(problem), anchor=_anchor(line))
+        anchor = _anchor(line)
+        box = render_error(
+            title="Exemple introuvable", message=str(problem), anchor=anchor, carry_id=False
+        )
+        return anchor, box
     result = service.current(root).result(example, timeout)
     problem = (
         result.error if not result.ok else approval.compare(example, result.transcript.to_text())
     )
     if problem is not None:
         report(line, f"exemple {example.relative}", problem)
-        return render_error(
-            title=f"Exemple en échec : {title}", message=problem, anchor=example.anchor
+        box = render_error(
+            title=f"Exemple en échec : {title}",
+            message=problem,
+            anchor=example.anchor,
+            carry_id=False,
         )
-    return render_example(
+        return example.anchor, box
+    html = render_example(
         code=result.source,
         transcript=result.transcript,
         source_path=example.relative,
         title=title,
         caption=None,
         anchor=example.anchor,
+        carry_id=False,
     )
+    return example.anchor, html
 
 
 def _anchor(line: int) -> str:

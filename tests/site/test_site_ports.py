@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,20 @@ from labo.identity import SERVICES
 
 PORTS_FILE = REPO / "data" / "ports.yml"
 TLS_MODES = frozenset({"none", "starttls", "implicit", "https"})
-HEADER = ["Port", "Service", "Nom IANA", "Sécurité du transport", "Rôle", "Références"]
+HEADER = [
+    "Port",
+    "Service",
+    "Nom IANA",
+    "Sécurité du transport",
+    "Rôle",
+    "Références",
+    "Démonstration",
+]
+NO_EXAMPLE = "pas d’exemple exécuté (pourquoi)"
 
 #: The ports a reader must find on the cheat-sheet: the seven mail services and HTTPS.
-EXPECTED_PORTS = (25, 465, 587, 110, 995, 143, 993, 443)
+MAIL_PORTS = (25, 465, 587, 110, 995, 143, 993)
+EXPECTED_PORTS = (*MAIL_PORTS, 443)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +56,7 @@ def as_row(entry: dict[str, Any]) -> list[str]:
         entry["security"],
         entry["role"],
         ", ".join(entry["references"]),
+        entry["example"].rsplit("/", 1)[-1] if entry["example"] else NO_EXAMPLE,
     ]
 
 
@@ -76,3 +88,27 @@ def test_lab_service_matches_its_row_in_the_data_file(
 def test_every_mail_row_of_the_data_file_is_a_lab_service(ports: list[dict[str, Any]]) -> None:
     mail_services = {entry["iana"] for entry in ports if entry["tls"] != "https"}
     assert sorted(mail_services ^ set(SERVICES)) == []
+
+
+@pytest.mark.parametrize("port", MAIL_PORTS)
+def test_the_example_of_a_port_really_connects_to_that_port(
+    ports: list[dict[str, Any]], port: int
+) -> None:
+    [entry] = [e for e in ports if e["port"] == port]
+    approved = REPO / entry["example"].replace(".py", ".transcription.txt")
+    openings = [line for line in approved.read_text().splitlines() if "** ouverture" in line]
+    assert any(f":{port} ({entry['iana']})" in line for line in openings)
+
+
+@pytest.mark.parametrize("port", MAIL_PORTS)
+def test_the_link_of_a_port_leads_to_its_example_on_a_page(
+    site: Path, ports: list[dict[str, Any]], port: int
+) -> None:
+    [entry] = [e for e in ports if e["port"] == port]
+    html = built_page(site, "ports.md").read_text(encoding="utf-8")
+    anchor = "exemple-" + entry["example"].removeprefix("examples/").removesuffix(".py")
+    anchor = anchor.replace("/", "-").replace("_", "-")
+    links = re.findall(rf'href="\.\./(\w+)/#{re.escape(anchor)}"', html)
+    assert links, f"aucun lien vers #{anchor} sur la page des ports"
+    target = built_page(site, f"{links[0]}.md").read_text(encoding="utf-8")
+    assert f'id="{anchor}"' in target
