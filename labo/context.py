@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from labo.clock import LabClock
@@ -28,3 +28,6 @@ class LabContext:
     tls: LabTLS
     clock: LabClock
     options: LabOptions
+    #: Where each service's recording proxy listens (name → port), filled as services start:
+    #: the MTA relays to the MX through it, so the hop between servers is recorded too.
+    proxy_ports: dict[str, int] = field(default_factory=dict)

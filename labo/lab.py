@@ -67,9 +67,11 @@ class Lab:
         try:
             for service in SERVICES.values():
                 port = self._requested_ports.get(service.name, 0)
-                self._services[service.name] = self.call(
+                running = self.call(
                     start_service(self.context, service, self.recorder, self.listen_host, port)
                 )
+                self._services[service.name] = running
+                self.context.proxy_ports[service.name] = running.port
             self.context.store.reset()
         except BaseException:
             self.stop()

@@ -396,7 +396,7 @@ def _label(sock: socket.socket, target: tuple[str, int]) -> None:
     if local_port == 0:
         sock.bind(("::" if sock.family == socket.AF_INET6 else "127.0.0.1", 0))
         local_port = sock.getsockname()[1]
-    REGISTRY.register(local_port, ClientInfo(current_label(), _asked_for(*target)))
+    REGISTRY.register_unless_known(local_port, ClientInfo(current_label(), _asked_for(*target)))
 
 
 # -- addresses ----------------------------------------------------------------------------------

@@ -1,11 +1,9 @@
 """IMAP IDLE : le téléphone attend, le serveur le prévient dès qu'un message arrive."""
 
 import imaplib
-import smtplib
 import ssl
-from email.message import EmailMessage
 
-from labo import appareil
+from labo import appareil, deposer
 
 contexte = ssl.create_default_context()
 
@@ -19,19 +17,8 @@ etiquette = telephone._new_tag()
 telephone.send(etiquette + b" IDLE\r\n")
 assert telephone.readline().startswith(b"+")  # le serveur accepte d'attendre
 
-# Pendant ce temps, Alice envoie un message à Bob.
-with appareil("ordinateur d'Alice"):
-    with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
-        smtp.starttls(context=contexte)
-        smtp.login("alice@example.com", "alice-secret")
-        message = EmailMessage()
-        message["From"] = "alice@example.com"
-        message["To"] = "bob@example.org"
-        message["Subject"] = "Tu es là ?"
-        message["Date"] = "Mon, 02 Mar 2026 08:59:00 +0000"
-        message["Message-ID"] = "<idle@example.com>"
-        message.set_content("Réponds-moi vite.\n")
-        smtp.send_message(message)
+# Pendant ce temps, un message arrive dans la boîte de Bob (le MDA le dépose).
+deposer("bob@example.org", sujet="Tu es là ?")
 
 # Le téléphone, toujours en attente, reçoit la nouvelle sans rien demander.
 annonce = telephone.readline()

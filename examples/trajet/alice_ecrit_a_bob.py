@@ -20,6 +20,7 @@ message["Message-ID"] = "<rendez-vous@example.com>"
 message.set_content("Bonjour Bob,\n\nOn se retrouve demain à 10 h ?\n\nAlice\n")
 
 # 1. Le MUA d'Alice remet le message au MSA de son fournisseur (soumission, port 587).
+#    Le MTA d'example.com le relaie aussitôt au MX d'example.org (port 25).
 with appareil("ordinateur d'Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=contexte)  # chiffrer avant de donner le mot de passe
@@ -37,5 +38,8 @@ with appareil("téléphone de Bob"):
 recu = email.message_from_bytes(reponse[0][1])
 assert recu["Return-Path"] == "<alice@example.com>"  # l'adresse de retour (MAIL FROM)
 assert recu["Delivered-To"] == "bob@example.org"  # la boîte où le MDA l'a déposé
-assert "by mail.example.net" in recu["Received"]  # le serveur qui l'a accepté
+etapes = recu.get_all("Received")  # un tampon par serveur, le plus récent en haut
+assert len(etapes) == 2
+assert "with ESMTPS" in etapes[0]  # le MX de example.org : reçu d'un MTA, chiffré
+assert "with ESMTPSA" in etapes[1]  # le MSA de example.com : chiffré et authentifié
 assert recu["Subject"] == "Rendez-vous demain"

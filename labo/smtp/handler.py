@@ -1,24 +1,28 @@
 """aiosmtpd handler hooks: who may send, who may receive, and the delivery of accepted mail.
 
 The same handler class serves the MX (port 25) and the MSA (587, 465); its ``Policy`` says
-which. Replies follow Postfix's wording, so transcripts look like those of a real server.
+which. Replies follow Postfix's wording, so transcripts look like those of a real server. On the
+MSA, mail for the sender's own domain is delivered here, and mail for the other lab domain is
+relayed to that domain's MX (``labo.smtp.relay``), as between two providers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections import defaultdict
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from labo.clock import LabClock
+from labo.context import LabContext
 from labo.identity import User, is_local_domain, user_by_address
 from labo.smtp.auth import authenticated_user
-from labo.smtp.delivery import DeliveryError, deliver_copies
-from labo.smtp.headers import Arrival, angle, protocol_keyword
+from labo.smtp.delivery import DeliveryError, crlf_lines, deliver_copies
+from labo.smtp.headers import Arrival, angle, protocol_keyword, received_header
 from labo.smtp.policy import Policy
 from labo.smtp.queue_ids import QueueIds
-from labo.store import MailStore
+from labo.smtp.relay import RelayError, relay, relay_domain
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +40,11 @@ _MAILBOX = re.compile(
 class DeliveryHandler:
     """Accepts mail for the lab's mailboxes and writes it there: the MDA of RFC 5598 §4.3.3."""
 
-    def __init__(
-        self, policy: Policy, store: MailStore, clock: LabClock, queue_ids: QueueIds
-    ) -> None:
+    def __init__(self, policy: Policy, ctx: LabContext, queue_ids: QueueIds) -> None:
         self._policy = policy
-        self._store = store
-        self._clock = clock
+        self._ctx = ctx
+        self._store = ctx.store
+        self._clock = ctx.clock
         self._queue_ids = queue_ids
 
     async def handle_EHLO(
@@ -130,18 +133,62 @@ class DeliveryHandler:
             queue_id=self._queue_ids.next(),
             when=self._clock.now(),
         )
+        mail_from = envelope.mail_from or "<>"
+        local, remote = self._route(mail_from, envelope.rcpt_tos)
+        content = envelope.original_content or b""
+        try:
+            for domain, recipients in remote.items():
+                await self._relay(arrival, domain, mail_from, recipients, content)
+        except RelayError as error:
+            log.warning("message %s non relayé : %s", arrival.queue_id, error)
+            return "451 4.4.0 Error: relay to the recipient's MX failed"
         try:
             deliver_copies(
                 self._store,
-                [_mailbox_owner(address) for address in envelope.rcpt_tos],
-                envelope.original_content or b"",
+                [_mailbox_owner(address) for address in local],
+                content,
                 arrival,
-                mail_from=envelope.mail_from or "<>",
+                mail_from=mail_from,
             )
         except DeliveryError:
             log.exception("message %s non livré", arrival.queue_id)
             return "451 4.3.0 Error: queue file write error"
         return f"250 2.0.0 Ok: queued as {arrival.queue_id}"
+
+    def _route(self, mail_from: str, rcpt_tos: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+        """Recipients delivered here, and those to relay, by domain.
+
+        The MX (port 25) is the last hop for both lab domains. The MSA delivers its own domain's
+        mail and relays the other domain's to that domain's MX, like two providers would.
+        """
+        if not self._policy.submission or "smtp" not in self._ctx.proxy_ports:
+            # A backend started alone (unit tests) has no MX to reach: it delivers everything.
+            return list(rcpt_tos), {}
+        sender_domain = relay_domain(mail_from)
+        local: list[str] = []
+        remote: dict[str, list[str]] = defaultdict(list)
+        for address in rcpt_tos:
+            domain = relay_domain(address)
+            if domain == sender_domain:
+                local.append(address)
+            else:
+                remote[domain].append(address)
+        return local, dict(remote)
+
+    async def _relay(
+        self, arrival: Arrival, domain: str, mail_from: str, recipients: list[str], content: bytes
+    ) -> None:
+        """The MTA's hop: this server's Received header on top, then SMTP to the MX."""
+        single = recipients[0] if len(recipients) == 1 else None
+        message = received_header(arrival, single) + crlf_lines(content)
+        await asyncio.to_thread(
+            relay,
+            self._ctx,
+            sender_domain=relay_domain(mail_from),
+            mail_from=mail_from,
+            recipients=recipients,
+            message=message,
+        )
 
 
 def _mailbox_owner(address: str) -> User:

@@ -62,20 +62,25 @@ def address_literal(ip: str) -> str:
 
 def trace_headers(arrival: Arrival, *, mail_from: str, recipient: str) -> bytes:
     """Return-Path, Delivered-To and Received for the copy delivered to ``recipient``."""
+    return (
+        fold("Return-Path", [angle(mail_from)])
+        + fold("Delivered-To", [_printable(recipient)])
+        + received_header(arrival, recipient)
+    )
+
+
+def received_header(arrival: Arrival, recipient: str | None) -> bytes:
+    """The ``Received`` field of one hop; ``for <rcpt>`` only when there is one recipient."""
     helo = _NOT_HELO.sub("_", arrival.helo) or "unknown"
     received = [
         f"from {helo} ({helo} {address_literal(arrival.peer_ip)})",
         *([f"(using {arrival.tls})"] if arrival.tls else []),
         f"by {SERVER_NAME} (labo)",
-        f"with {arrival.protocol} id {arrival.queue_id}",
-        f"for {angle(recipient)};",
+        f"with {arrival.protocol} id {arrival.queue_id}" + ("" if recipient else ";"),
+        *([f"for {angle(recipient)};"] if recipient else []),
         format_datetime(arrival.when),
     ]
-    return (
-        fold("Return-Path", [angle(mail_from)])
-        + fold("Delivered-To", [_printable(recipient)])
-        + fold("Received", received)
-    )
+    return fold("Received", received)
 
 
 def fold(name: str, clauses: Sequence[str]) -> bytes:

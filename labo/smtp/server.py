@@ -63,7 +63,7 @@ async def start(ctx: LabContext, service: Service) -> SMTPBackend:
     _quiet_aiosmtpd_log()
     policy = policy_for(service)
     loop = asyncio.get_running_loop()
-    handler = DeliveryHandler(policy, ctx.store, ctx.clock, queue_ids_for(ctx.store))
+    handler = DeliveryHandler(policy, ctx, queue_ids_for(ctx.store))
     sessions: set[LabSMTP] = set()
 
     def new_session() -> LabSMTP:

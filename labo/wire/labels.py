@@ -52,6 +52,11 @@ class LabelRegistry:
         with self._lock:
             self._by_port[port] = info
 
+    def register_unless_known(self, port: int, info: ClientInfo) -> None:
+        """Keep a registration the connecting code made itself (the lab's own MTA does)."""
+        with self._lock:
+            self._by_port.setdefault(port, info)
+
     def claim(self, port: int) -> ClientInfo | None:
         with self._lock:
             return self._by_port.pop(port, None)
