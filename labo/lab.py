@@ -112,6 +112,7 @@ class Lab:
                 self.call(running.close())
             self._services.clear()
             self.call(_cancel_leftovers())
+            self.call(self._loop.shutdown_default_executor())  # the MTA's relay threads
             self._loop.call_soon_threadsafe(self._loop.stop)
             assert self._thread is not None
             self._thread.join(5)
