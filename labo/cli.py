@@ -2,12 +2,13 @@
 
 python -m labo run examples/pop3/deux_appareils.py
 python -m labo bless [FICHIERS…]
-python -m labo serve [--describe labo.json]
+python -m labo serve [--describe labo.json] [--ports-libres]
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -27,12 +28,27 @@ def main(argv: list[str] | None = None) -> int:
     bless.add_argument("--délai", dest="timeout", type=float, default=DEFAULT_TIMEOUT)
     serve = commands.add_parser("serve", help="sert le labo à de vrais clients (curl, openssl…)")
     serve.add_argument("--describe", metavar="FICHIER", help="écrit la description JSON du labo")
-    serve.add_argument("--hôte", dest="host", default="127.0.0.1", help="adresse de bouclage")
+    serve.add_argument(
+        "--hôte",
+        dest="host",
+        type=_loopback_address,
+        default="127.0.0.1",
+        help="adresse de bouclage où écouter (127.0.0.1 par défaut, ou ::1)",
+    )
+    serve.add_argument(
+        "--ports-libres",
+        dest="free_ports",
+        action="store_true",
+        help="ports choisis par le système au lieu de 10025…10995 (voir --describe)",
+    )
     serve.add_argument(
         "--pop3-en-clair",
         dest="pop3_plaintext",
         action="store_true",
-        help="serveur POP3 « ancien » qui accepte les mots de passe en clair sur le port 110",
+        help=(
+            "serveur POP3 «\u00a0ancien\u00a0» qui accepte les mots de passe en clair "
+            "sur le port 110"
+        ),
     )
     args = parser.parse_args(argv)
     root = Path.cwd()
@@ -43,9 +59,14 @@ def main(argv: list[str] | None = None) -> int:
             return _bless(root, args.examples, args.timeout)
         from labo.serve import serve_forever
 
-        return serve_forever(args.host, args.describe, pop3_plaintext=args.pop3_plaintext)
+        return serve_forever(
+            args.host,
+            args.describe,
+            pop3_plaintext=args.pop3_plaintext,
+            free_ports=args.free_ports,
+        )
     except ExampleError as problem:
-        print(f"erreur : {problem}", file=sys.stderr)
+        print(f"erreur\u00a0: {problem}", file=sys.stderr)
         return 2
 
 
@@ -58,11 +79,11 @@ def _run(root: Path, reference: str, timeout: float) -> int:
         runner.close()
     sys.stdout.write(result.transcript.to_text())
     if not result.ok:
-        print(f"\nerreur : {result.error}", file=sys.stderr)
+        print(f"\nerreur\u00a0: {result.error}", file=sys.stderr)
         return 1
     problem = approval.compare(example, result.transcript.to_text())
     if problem:
-        print(f"\nremarque : {problem}", file=sys.stderr)
+        print(f"\nremarque\u00a0: {problem}", file=sys.stderr)
     return 0
 
 
@@ -78,13 +99,30 @@ def _bless(root: Path, references: list[str], timeout: float) -> int:
             result = future.result()
             if not result.ok:
                 failures += 1
-                print(f"échec : {result.error}", file=sys.stderr)
+                print(f"échec\u00a0: {result.error}", file=sys.stderr)
                 continue
             state = approval.bless(example, result.transcript.to_text())
-            print(f"{example.approved_path.relative_to(root)} : {state}")
+            print(f"{example.approved_path.relative_to(root)}\u00a0: {state}")
     finally:
         runner.close()
     if failures:
-        print(f"{failures} exemple(s) en échec : rien n'a été approuvé pour eux.", file=sys.stderr)
+        summary = f"{failures} exemple(s) en échec\u00a0: rien n'a été approuvé pour eux."
+        print(summary, file=sys.stderr)
         return 1
     return 0
+
+
+def _loopback_address(text: str) -> str:
+    """``--hôte``: the lab's accounts and passwords are public, so it never leaves the machine."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"«\u00a0{text}\u00a0» n'est pas une adresse IP (127.0.0.1 ou ::1 par exemple)"
+        ) from None
+    if not address.is_loopback:
+        raise argparse.ArgumentTypeError(
+            f"{text} n'est pas une adresse de bouclage\u00a0: le labo, dont les mots de passe "
+            "sont publics, n'écoute que sur la machine elle-même (127.0.0.1 ou ::1)"
+        )
+    return address.compressed

@@ -8,6 +8,7 @@ ephemeral loopback port; clients never reach it directly but through a recording
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 import threading
@@ -85,8 +86,13 @@ class Lab:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
     def reset(self) -> None:
-        """Back to a freshly installed server: no connection, empty mailboxes, clock at zero."""
+        """Back to a freshly installed server: no connection, empty mailboxes, clock at zero.
+
+        The reset lab is also the one the next scenario's ``labo.deposer`` & co. act on: in a
+        process that started several labs, the one being reset is the one about to be used.
+        """
         assert self.context is not None
+        scenario.register(self)
         for running in self._services.values():
             self.call(running.drop_connections())
         REGISTRY.clear()
@@ -106,7 +112,7 @@ class Lab:
 
     def stop(self) -> None:
         """Close every server and connection, end the loop thread and delete the temp files."""
-        scenario.register(None)
+        _unregister(self)
         if self._loop is not None:
             for running in self._services.values():
                 self.call(running.close())
@@ -171,6 +177,13 @@ class Lab:
 
 def _hostname_for(service: Service, server_name: str) -> str:
     return server_name
+
+
+def _unregister(lab: Lab) -> None:
+    """Stop offering ``lab`` to examples, unless another lab has taken its place meanwhile."""
+    with contextlib.suppress(RuntimeError):  # no lab registered at all
+        if scenario.current_lab() is lab:
+            scenario.register(None)
 
 
 async def _cancel_leftovers() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import json
+import os
 import signal
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from labo.context import LabOptions
 from labo.identity import SERVER_NAME, SERVICES, USERS
@@ -16,43 +19,100 @@ from labo.lab import Lab
 SERVE_PORTS = {name: 10000 + service.port for name, service in SERVICES.items()}
 
 _TLS_LABEL = {"starttls": "en clair, puis STARTTLS/STLS", "implicit": "TLS implicite"}
+_NB = "\u00a0"  # before « : ; ? ! » and inside guillemets (French typography)
 
 
-def serve_forever(host: str, describe: str | None, *, pop3_plaintext: bool = False) -> int:
-    """Run the lab until Ctrl-C (or SIGTERM), printing how to reach it."""
+def serve_forever(
+    host: str, describe: str | None, *, pop3_plaintext: bool = False, free_ports: bool = False
+) -> int:
+    """Run the lab until Ctrl-C (or SIGTERM), printing how to reach it.
+
+    ``free_ports`` lets the system pick the ports (``--describe`` tells which): two labs, or a
+    lab and a test suite, can then run side by side.
+    """
     options = LabOptions(pop3_plaintext_passwords=pop3_plaintext)
+    ports = None if free_ports else SERVE_PORTS
     stop = threading.Event()
-    with Lab(options, listen_host=host, ports=SERVE_PORTS) as lab:
+    # Both signals only set ``stop``, and from before the lab starts: one that arrives while it
+    # starts, or right after the description appears, still ends in a clean stop. SIGINT gets a
+    # handler too because a shell starts background jobs with SIGINT ignored, and Python then
+    # never raises KeyboardInterrupt: ``kill -INT`` would do nothing.
+    previous = {
+        number: signal.signal(number, lambda *_: stop.set())
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        return _serve(Lab(options, listen_host=host, ports=ports), describe, stop)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _serve(lab: Lab, describe: str | None, stop: threading.Event) -> int:
+    try:
+        lab.start()
+    except OSError as problem:
+        print(_start_failure(problem), file=sys.stderr)
+        return 1
+    description_file = Path(describe) if describe else None
+    try:
         description = lab.describe()
-        if describe:
-            Path(describe).write_text(json.dumps(description, indent=2, ensure_ascii=False) + "\n")
+        if description_file is not None:
+            _write_description(description_file, description)
         print(banner(description, describe), flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
-    print("Labo arrêté.")
+        stop.wait()
+    finally:
+        lab.stop()
+        if description_file is not None:
+            description_file.unlink(missing_ok=True)  # it names a CA and ports that are gone
+    print("Labo arrêté.", flush=True)
     return 0
 
 
-def banner(description: dict, describe: str | None) -> str:
-    lines = ["Le labo de messagerie est prêt.", "", "Services :"]
+def _write_description(path: Path, description: dict[str, Any]) -> None:
+    """Write the JSON whole or not at all: a script waiting for the file never reads half."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    text = json.dumps(description, indent=2, ensure_ascii=False) + "\n"
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _start_failure(problem: OSError) -> str:
+    message = f"erreur{_NB}: le labo n'a pas pu démarrer{_NB}: {problem}"
+    if problem.errno == errno.EADDRINUSE:
+        ports = ", ".join(str(port) for port in SERVE_PORTS.values())
+        message += (
+            f"\nUn de ses ports ({ports}) est déjà pris{_NB}: un autre labo tourne-t-il déjà{_NB}? "
+            "Avec --ports-libres, le système en choisit d'autres."
+        )
+    return message
+
+
+def banner(description: dict[str, Any], describe: str | None) -> str:
+    """What a person reads at start: services, accounts, the CA to trust, a command to try."""
+    lines = ["Le labo de messagerie est prêt.", "", f"Services{_NB}:"]
     for name, entry in description["services"].items():
         service = SERVICES[name]
         lines.append(
             f"  {name:<12} {entry['host']}:{entry['port']:<6} "
             f"(rôle du port {service.port}, {_TLS_LABEL[entry['tls']]})"
         )
-    lines += ["", "Utilisateurs (identifiant / mot de passe) :"]
+    lines += ["", f"Utilisateurs (identifiant / mot de passe){_NB}:"]
     lines += [f"  {user.login} / {user.password}" for user in USERS]
+    imap = description["services"]["imap"]
+    address = f"[{imap['host']}]" if ":" in imap["host"] else imap["host"]
+    alice = USERS[0]
     lines += [
         "",
-        f"Autorité de certification à approuver : {description['ca_file']}",
-        f"Nom de serveur (certificats, --resolve) : {SERVER_NAME}",
+        f"Autorité de certification à approuver{_NB}: {description['ca_file']}",
+        f"Nom de serveur (certificats, --resolve){_NB}: {SERVER_NAME}",
         "",
-        "Exemple : curl --ssl-reqd --cacert CA --resolve mail.example.net:10143:127.0.0.1 \\",
-        "            --user alice@example.com:alice-secret imap://mail.example.net:10143/INBOX",
+        f"Exemple{_NB}: curl --ssl-reqd --cacert {description['ca_file']} \\",
+        f"            --resolve {SERVER_NAME}:{imap['port']}:{address} \\",
+        f"            --user {alice.login}:{alice.password} "
+        f"imap://{SERVER_NAME}:{imap['port']}/INBOX",
     ]
     if describe:
-        lines.append(f"Description JSON écrite dans {describe}.")
+        lines.append(f"Description JSON écrite dans {describe} (effacée à l'arrêt).")
     lines += ["", "Ctrl-C pour arrêter."]
     return "\n".join(lines)

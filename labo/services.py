@@ -54,15 +54,19 @@ async def start_service(
 
     package = importlib.import_module(f"labo.{service.protocol}")
     backend: Backend = await package.start(ctx, service)
-    proxy = await start_proxy(
-        service,
-        backend_port=backend.port,
-        tls=ctx.tls,
-        recorder=recorder,
-        host=host,
-        port=port,
-        # pymap trusts a 127.0.0.1 peer as "secure" (no LOGINDISABLED before STARTTLS): the PROXY
-        # protocol header presents the recorded client as remote, as a real client would be.
-        proxy_protocol=service.protocol == "imap",
-    )
+    try:
+        proxy = await start_proxy(
+            service,
+            backend_port=backend.port,
+            tls=ctx.tls,
+            recorder=recorder,
+            host=host,
+            port=port,
+            # pymap trusts a 127.0.0.1 peer as "secure" (no LOGINDISABLED before STARTTLS): the
+            # PROXY protocol header presents the recorded client as remote, as a real client is.
+            proxy_protocol=service.protocol == "imap",
+        )
+    except BaseException:
+        await backend.close()  # e.g. the proxy's port is taken: the lab never knew this backend
+        raise
     return RunningService(backend, proxy)
