@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 
 lab: $(STAMP)
-	$(BIN)/python -m labo serve
+	$(BIN)/python -m labo serve --describe labo.json
 
 clean:
 	rm -rf site .cache

@@ -37,11 +37,12 @@ class Lab:
         *,
         listen_host: str = "127.0.0.1",
         ports: dict[str, int] | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.options = options or LabOptions()
         self.listen_host = listen_host
         self._requested_ports = ports or {}
-        self.recorder = Recorder()
+        self.recorder = recorder or Recorder()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._workdir: Path | None = None

@@ -27,8 +27,8 @@ def register(lab: Lab | None) -> None:
 def current_lab() -> Lab:
     if _current is None or _current.context is None:
         raise RuntimeError(
-            "aucun labo n'est démarré dans ce processus : exécutez l'exemple avec "
-            "« python -m labo run <exemple> »."
+            "aucun labo n'est démarré dans ce processus : exécutez l'exemple avec "
+            "« python -m labo run <exemple> »."
         )
     return _current
 
@@ -68,7 +68,7 @@ def deposer(
     assert context is not None
     user = user_by_address(destinataire)
     if user is None:
-        raise ValueError(f"« {destinataire} » n'est pas une boîte du labo.")
+        raise ValueError(f"« {destinataire} » n'est pas une boîte du labo.")
     message = EmailMessage()
     message["From"] = expediteur
     message["To"] = destinataire

@@ -14,6 +14,7 @@ from typing import Any
 from labo.context import LabOptions
 from labo.identity import SERVER_NAME, SERVICES, USERS
 from labo.lab import Lab
+from labo.wire.transcript import Event, Recorder
 
 #: Fixed high ports: the standard port with a leading 10 (25 → 10025, 993 → 10993).
 SERVE_PORTS = {name: 10000 + service.port for name, service in SERVICES.items()}
@@ -42,7 +43,10 @@ def serve_forever(
         for number in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        return _serve(Lab(options, listen_host=host, ports=ports), describe, stop)
+        # Every line crossing the wire scrolls in the terminal, as it happens; none is kept.
+        recorder = Recorder(sink=_print_event, keep=False)
+        lab = Lab(options, listen_host=host, ports=ports, recorder=recorder)
+        return _serve(lab, describe, stop)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
@@ -67,6 +71,10 @@ def _serve(lab: Lab, describe: str | None, stop: threading.Event) -> int:
             description_file.unlink(missing_ok=True)  # it names a CA and ports that are gone
     print("Labo arrêté.", flush=True)
     return 0
+
+
+def _print_event(event: Event) -> None:
+    print(event.render(), flush=True)
 
 
 def _write_description(path: Path, description: dict[str, Any]) -> None:
@@ -114,5 +122,9 @@ def banner(description: dict[str, Any], describe: str | None) -> str:
     ]
     if describe:
         lines.append(f"Description JSON écrite dans {describe} (effacée à l'arrêt).")
-    lines += ["", "Ctrl-C pour arrêter."]
+    lines += [
+        "",
+        "Chaque connexion s’affiche ci-dessous, ligne à ligne (C : client, S : serveur).",
+        "Ctrl-C pour arrêter.",
+    ]
     return "\n".join(lines)

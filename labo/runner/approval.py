@@ -28,7 +28,7 @@ def compare(example: Example, fresh: str) -> str | None:
         return (
             f"{example.relative} n'a pas encore de transcription approuvée "
             f"({example.approved_path.name}). Relisez la transcription produite, puis "
-            f"approuvez-la : {bless_hint(example)}"
+            f"approuvez-la\u00a0: {bless_hint(example)}"
         )
     if approved == fresh:
         return None
@@ -41,8 +41,8 @@ def compare(example: Example, fresh: str) -> str | None:
         )
     )
     return (
-        f"la transcription de {example.relative} a changé :\n{diff}"
-        f"Si ce changement est voulu, approuvez-le : {bless_hint(example)}"
+        f"la transcription de {example.relative} a changé\u00a0:\n{diff}"
+        f"Si ce changement est voulu, approuvez-le\u00a0: {bless_hint(example)}"
     )
 
 

@@ -45,22 +45,22 @@ def resolve(root: Path, reference: str) -> Example:
     reference = reference.strip()
     if not reference:
         raise ExampleError(
-            "le bloc « exemple » ne nomme aucun fichier. "
-            "Écrivez par exemple : /// exemple | examples/pop3/deux_appareils.py"
+            "le bloc «\u00a0exemple\u00a0» ne nomme aucun fichier. "
+            "Écrivez par exemple\u00a0: /// exemple | examples/pop3/deux_appareils.py"
         )
     root = root.resolve()
     examples = (root / EXAMPLES_DIR).resolve()
     candidate = (root / reference).resolve()
     if not candidate.is_relative_to(examples):
         raise ExampleError(
-            f"« {reference} » est en dehors du dossier {EXAMPLES_DIR}/. "
+            f"«\u00a0{reference}\u00a0» est en dehors du dossier {EXAMPLES_DIR}/. "
             f"Placez le fichier dans {EXAMPLES_DIR}/<protocole>/ et référencez-le depuis là."
         )
     if candidate.suffix != ".py":
-        raise ExampleError(f"« {reference} » n'est pas un fichier Python (.py).")
+        raise ExampleError(f"«\u00a0{reference}\u00a0» n'est pas un fichier Python (.py).")
     if not candidate.is_file():
         raise ExampleError(
-            f"le fichier « {reference} » n'existe pas. Vérifiez le chemin "
+            f"le fichier «\u00a0{reference}\u00a0» n'existe pas. Vérifiez le chemin "
             f"(relatif à la racine du dépôt, par exemple {EXAMPLES_DIR}/smtp/soumission.py)."
         )
     return Example(root, candidate.relative_to(root).as_posix())
@@ -70,12 +70,15 @@ def title_of(source: str, relative: str) -> str:
     """The first line of the module docstring: the example's French title."""
     try:
         docstring = ast.get_docstring(ast.parse(source))
-    except SyntaxError:
-        docstring = None
+    except SyntaxError as error:  # say so, rather than complain about the docstring
+        raise ExampleError(
+            f"{relative} contient une erreur de syntaxe ligne {error.lineno}\u00a0: {error.msg}\n"
+            f"  {(error.text or '').rstrip()}"
+        ) from None
     if not docstring:
         raise ExampleError(
             f"{relative} n'a pas de docstring de module. Commencez le fichier par une phrase "
-            "entre triples guillemets qui dit ce que l'exemple montre, par exemple : "
+            "entre triples guillemets qui dit ce que l'exemple montre, par exemple\u00a0: "
             '"""Le téléphone relève le courrier en POP3 et le supprime du serveur."""'
         )
     return docstring.strip().splitlines()[0].strip()

@@ -23,7 +23,18 @@ SETTLE_SECONDS = 2.0
 
 def run_example(lab: Lab, path: Path, relative: str) -> RunResult:
     """Execute ``path`` as ``__main__`` against ``lab``; never raises for the example's faults."""
-    source = path.read_text(encoding="utf-8")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return RunResult(
+            relative=relative,
+            source="",
+            status="error",
+            error=(
+                f"{relative} ne peut pas être lu ({exc}). "
+                "Enregistrez-le en UTF-8 et vérifiez ses droits de lecture."
+            ),
+        )
     lab.reset()
     random.seed(0)
     output = io.StringIO()
@@ -43,7 +54,7 @@ def run_example(lab: Lab, path: Path, relative: str) -> RunResult:
     transcript = lab.transcript()
     duration = time.perf_counter() - started
     if error and output.getvalue():
-        error += "\nSortie de l'exemple :\n" + output.getvalue()
+        error += "\nSortie de l'exemple\u00a0:\n" + output.getvalue()
     return RunResult(
         relative=relative,
         source=source,
@@ -58,18 +69,18 @@ def describe_failure(exc: BaseException, filename: str, relative: str) -> str:
     """A French account of an exception, keeping only the traceback lines of the example file."""
     if isinstance(exc, SyntaxError) and exc.filename == filename:
         return (
-            f"{relative} contient une erreur de syntaxe ligne {exc.lineno} : {exc.msg}\n"
+            f"{relative} contient une erreur de syntaxe ligne {exc.lineno}\u00a0: {exc.msg}\n"
             f"  {(exc.text or '').rstrip()}"
         )
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-    lines = [f"{relative} a levé une exception :"]
+    lines = [f"{relative} a levé une exception\u00a0:"]
     for frame in frames:
-        lines.append(f"  ligne {frame.lineno} : {(frame.line or '').strip()}")
+        lines.append(f"  ligne {frame.lineno}\u00a0: {(frame.line or '').strip()}")
     summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     lines.append(summary)
     if isinstance(exc, AssertionError):
         lines.append(
-            "Une assertion de l'exemple est fausse : ce que la page affirme n'est plus vrai, "
+            "Une assertion de l'exemple est fausse\u00a0: ce que la page affirme n'est plus vrai, "
             "ou l'exemple doit être corrigé."
         )
     return "\n".join(lines)

@@ -16,11 +16,14 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from labo.runner.example import Example
+from labo.runner.limits import MAX_TIMEOUT
 from labo.runner.result import RunResult
 from labo.runner.worker import main as worker_main
 
 #: How long a fresh worker may take to import everything and start its lab.
 STARTUP_SECONDS = 60.0
+#: The smallest time limit the message about a hung example suggests.
+SUGGESTED_TIMEOUT = 20.0
 
 
 @dataclass
@@ -108,11 +111,13 @@ class WorkerPool:
                         worker.kill()
                     worker = None
                     job.future.set_result(_hung(job))
-                except (EOFError, OSError, RuntimeError) as exc:
+                except Exception as exc:  # the future must get a result, or the build waits forever
+                    exit_code = None
                     if worker is not None:
                         worker.kill()
+                        exit_code = worker.process.exitcode
                     worker = None
-                    job.future.set_result(_crashed(job, exc))
+                    job.future.set_result(_crashed(job, exc, exit_code))
         finally:
             if worker is not None:
                 worker.stop()
@@ -120,29 +125,47 @@ class WorkerPool:
 
 def _hung(job: _Job) -> RunResult:
     source = _source_or_empty(job.example.path)
+    if job.timeout < MAX_TIMEOUT:
+        longer = min(MAX_TIMEOUT, max(SUGGESTED_TIMEOUT, 2 * job.timeout))
+        advice = (
+            "s'il est lent par nature, augmentez le délai du bloc\u00a0: ajoutez (ou modifiez) "
+            f"la ligne «\u00a0délai: {longer:g}\u00a0», indentée de quatre espaces, sous "
+            "«\u00a0/// exemple | …\u00a0»."
+        )
+    else:
+        advice = (
+            f"puisque son délai est déjà au maximum ({MAX_TIMEOUT:g}\u00a0s), raccourcissez-le."
+        )
     return RunResult(
         relative=job.example.relative,
         source=source,
         status="hung",
         error=(
-            f"{job.example.relative} ne s'est pas terminé en {job.timeout:g} s : il attend "
-            "probablement une réponse qui ne vient pas (IDLE sans fin, lecture bloquante…). "
-            "Corrigez l'exemple, ou, s'il est lent par nature, augmentez le délai du bloc : "
-            "ajoutez la ligne « délai: 20 » sous « /// exemple | … »."
+            f"{job.example.relative} ne s'est pas terminé en {job.timeout:g}\u00a0s\u00a0: "
+            "il attend probablement une réponse qui ne vient pas (IDLE sans fin, lecture "
+            f"bloquante…). Corrigez l'exemple, ou, {advice}"
         ),
         duration=job.timeout,
     )
 
 
-def _crashed(job: _Job, exc: BaseException) -> RunResult:
+def _crashed(job: _Job, exc: Exception, exit_code: int | None) -> RunResult:
+    if isinstance(exc, EOFError) and exit_code is not None:
+        cause = (
+            f"tué par le signal {-exit_code}" if exit_code < 0 else f"code de sortie {exit_code}"
+        )
+    else:
+        cause = str(exc) or type(exc).__name__
     return RunResult(
         relative=job.example.relative,
         source=_source_or_empty(job.example.path),
         status="error",
         error=(
-            f"le processus qui exécutait {job.example.relative} s'est arrêté brutalement ({exc}). "
-            "Relancez la construction ; si cela se reproduit, exécutez "
-            f"« python -m labo run {job.example.relative} » pour voir l'erreur."
+            f"le processus qui exécutait {job.example.relative} s'est arrêté brutalement "
+            f"({cause}). Un exemple ne doit ni appeler os._exit() ni tuer son processus. "
+            "Si ce n'est pas le cas, relancez la construction\u00a0; si cela se reproduit, "
+            f"exécutez «\u00a0python -m labo run {job.example.relative}\u00a0» pour voir "
+            "l'erreur."
         ),
     )
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from labo.runner.cache import ResultCache
 from labo.runner.example import Example
+from labo.runner.limits import DEFAULT_TIMEOUT
 from labo.runner.pool import WorkerPool
 from labo.runner.result import RunResult
 
-DEFAULT_TIMEOUT = 10.0
 CACHE_DIR = ".cache/exemples"
 
 
@@ -30,14 +30,16 @@ class BuildStats:
 
     ran: int = 0
     cached: int = 0
-    failed: int = 0
+    failed: int = 0  # examples that did not run to the end
     started: float = field(default_factory=time.perf_counter)
+    #: Examples that ran to the end but whose transcript is not the approved one.
+    unapproved: set[str] = field(default_factory=set)
 
     def summary(self) -> str:
         elapsed = time.perf_counter() - self.started
         return (
-            f"exemples : {self.ran} exécutés, {self.cached} repris du cache, "
-            f"{self.failed} en échec, {elapsed:.1f} s"
+            f"exemples\u00a0: {self.ran} exécutés, {self.cached} repris du cache, "
+            f"{self.failed + len(self.unapproved)} en échec, {elapsed:.1f}\u00a0s"
         )
 
 
@@ -60,7 +62,7 @@ class ExampleService:
             future = self._futures.get(key)
             if future is not None:
                 return future
-            cached = self.cache.get(example.read_source()) if self.cache else None
+            cached = self._cached(example)
             if cached is not None:
                 future = Future()
                 future.set_result(cached)
@@ -69,13 +71,30 @@ class ExampleService:
                     self._pool = WorkerPool(self._workers)
                 future = self._pool.submit(example, timeout)
             self._futures[key] = future
-            future.add_done_callback(self._account)
-            return future
+        # Outside the lock: a future already done runs the callback here, and it takes the lock.
+        future.add_done_callback(self._account)
+        return future
+
+    def _cached(self, example: Example) -> RunResult | None:
+        if self.cache is None:
+            return None
+        try:
+            source = example.read_source()
+        except (OSError, UnicodeDecodeError):
+            return None  # the worker will fail to read it too, and say so
+        return self.cache.get(source)
 
     def result(self, example: Example, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
         return self.submit(example, timeout).result()
 
+    def note_unapproved(self, example: Example) -> None:
+        """Count ``example`` as failed in the summary: its transcript is not the approved one."""
+        with self._lock:
+            self.stats.unapproved.add(example.relative)
+
     def _account(self, future: Future[RunResult]) -> None:
+        if future.cancelled():
+            return
         result = future.result()
         with self._lock:
             if result.from_cache:
@@ -88,8 +107,11 @@ class ExampleService:
             self.cache.put(result)
 
     def close(self) -> None:
+        """Stop the workers; examples still waiting for one are cancelled, not run."""
         with self._lock:
             pool, self._pool = self._pool, None
+            for future in self._futures.values():
+                future.cancel()  # only those not started yet
         if pool is not None:
             pool.close()
 
@@ -111,10 +133,14 @@ def start(root: Path, *, use_cache: bool) -> ExampleService:
 def current(root: Path) -> ExampleService:
     """The running service, or a fresh one when no hook started it."""
     global _current
+    replaced = None
     with _current_lock:
         if _current is None or _current.root != root:
-            _current = ExampleService(root, use_cache=False)
-        return _current
+            replaced, _current = _current, ExampleService(root, use_cache=False)
+        service = _current
+    if replaced is not None:
+        replaced.close()
+    return service
 
 
 def stop() -> ExampleService | None:

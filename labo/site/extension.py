@@ -22,38 +22,98 @@ from labo.render import render_error, render_example
 from labo.runner import approval, service
 from labo.runner.example import Example, ExampleError, resolve, title_of
 from labo.site import context
-from labo.site.references import BLOCK_NAME, MAX_TIMEOUT, TIMEOUT_OPTION, Reference, scan
+from labo.site.references import (
+    BLOCK_NAME,
+    MAX_TIMEOUT,
+    MIN_TIMEOUT,
+    TIMEOUT_OPTION,
+    Reference,
+    scan,
+)
 
 log = logging.getLogger("mkdocs.plugins.labo.exemples")
+_NB = "\u00a0"
+#: Stands for a malformed block's error box between the two preprocessors (followed by its line).
+_MARKER = "labo-exemple-mal-forme-ligne-"
 
 
 def report(line: int, subject: str, problem: str) -> None:
-    """Log one problem in the form authors see in the build output."""
-    log.warning(f"{context.page()}, ligne {line}, {subject} : {problem}")
+    """Log one problem in the form authors see in the build output (line 0: unknown)."""
+    where = f"{context.page()}, ligne {line}" if line > 0 else context.page()
+    log.warning(f"{where}, {subject}{_NB}: {problem}")
 
 
 class ReferencePreprocessor(Preprocessor):
-    """Records where each block starts and replaces malformed blocks with an error box."""
+    """Finds every block with its page line, and marks malformed blocks for an error box.
+
+    Runs first, on the page as written, so that lines are the author's. A block pymdownx cannot
+    read would reach the page as plain text, with no warning to stop a strict build: it is
+    replaced by a marker line, which ``ErrorBoxPreprocessor`` turns into the error box.
+    """
 
     def __init__(self, md: Markdown) -> None:
         super().__init__(md)
         self.references: list[Reference] = []
+        self.boxes: dict[str, str] = {}
+        self._claimed: set[int] = set()
 
     def run(self, lines: list[str]) -> list[str]:
-        self.references = [r for r in scan("\n".join(lines)) if r.problem is None]
+        first_line = context.first_line()
+        found = scan("\n".join(lines), first_line)
+        self.references = [r for r in found if r.problem is None]
+        self._claimed = set()
+        self.boxes = {}
+        malformed = [r for r in found if r.problem]
+        for reference in malformed:
+            report(reference.line, f"bloc «{_NB}{BLOCK_NAME}{_NB}»", reference.problem or "")
         out = list(lines)
-        for reference in reversed([r for r in scan("\n".join(lines)) if r.problem]):
-            report(reference.line, "bloc « exemple »", reference.problem or "")
-            box = render_error(
-                title="Bloc « exemple » mal formé",
-                message=f"Ligne {reference.line} : {reference.problem}",
+        for reference in reversed(malformed):
+            marker = f"{_MARKER}{reference.line}"
+            self.boxes[marker] = render_error(
+                title=f"Bloc «{_NB}{BLOCK_NAME}{_NB}» mal formé",
+                message=f"Ligne {reference.line}{_NB}: {reference.problem}",
                 anchor=f"exemple-ligne-{reference.line}",
             )
-            out[reference.line - 1 : reference.end_line] = [
-                "",
-                self.md.htmlStash.store(box),
-                "",
-            ]
+            start = reference.line - first_line
+            header = lines[start]
+            indent = header[: len(header) - len(header.lstrip())]  # stay inside its container
+            out[start : reference.end_line - first_line + 1] = ["", indent + marker, ""]
+        return out
+
+    def claim(self, path: str) -> int:
+        """The page line of the first block naming ``path`` not claimed yet; 0 if none.
+
+        Blocks are matched by path, not by position, so that a block the scanner did not see
+        (one brought in by a snippet, say) cannot shift the lines of the others.
+        """
+        for position, reference in enumerate(self.references):
+            if position not in self._claimed and reference.path == path.strip():
+                self._claimed.add(position)
+                return reference.line
+        return 0
+
+
+class ErrorBoxPreprocessor(Preprocessor):
+    """Puts the error boxes in place of the markers, once Python-Markdown has cleaned the text.
+
+    Its whitespace normalisation removes the control characters that delimit stashed HTML, so
+    the boxes can only be stashed after it, not by ``ReferencePreprocessor``.
+    """
+
+    def __init__(self, md: Markdown, references: ReferencePreprocessor) -> None:
+        super().__init__(md)
+        self.references = references
+
+    def run(self, lines: list[str]) -> list[str]:
+        boxes = self.references.boxes
+        if not boxes:
+            return lines
+        out = []
+        for line in lines:
+            box = boxes.get(line.strip())
+            if box is not None:
+                line = line[: len(line) - len(line.lstrip())] + self.md.htmlStash.store(box)
+            out.append(line)
         return out
 
 
@@ -63,7 +123,7 @@ class ExempleBlock(Block):
     NAME = BLOCK_NAME
     ARGUMENT = True
     OPTIONS: ClassVar[dict[str, tuple[Any, Any]]] = {
-        TIMEOUT_OPTION: (service.DEFAULT_TIMEOUT, type_ranged_number(1, MAX_TIMEOUT))
+        TIMEOUT_OPTION: (service.DEFAULT_TIMEOUT, type_ranged_number(MIN_TIMEOUT, MAX_TIMEOUT))
     }
 
     def on_create(self, parent: etree.Element) -> etree.Element:
@@ -90,11 +150,7 @@ class ExempleBlock(Block):
 
     def _line(self) -> int:
         preprocessor: ReferencePreprocessor = self.config["preprocessor"]
-        index = self.tracker.get("index", 0)
-        self.tracker["index"] = index + 1
-        if index < len(preprocessor.references):
-            return preprocessor.references[index].line
-        return 0
+        return preprocessor.claim(self.argument or "")
 
 
 class ExempleExtension(BlocksExtension):
@@ -106,7 +162,12 @@ class ExempleExtension(BlocksExtension):
 
     def extendMarkdownBlocks(self, md: Markdown, block_mgr: BlocksProcessor) -> None:
         preprocessor = ReferencePreprocessor(md)
+        # Before pymdownx.snippets (32) inserts other files: lines stay the page's own.
         md.preprocessors.register(preprocessor, "labo_exemple_references", 35)
+        # After normalize_whitespace (30), before html_block (20).
+        md.preprocessors.register(
+            ErrorBoxPreprocessor(md, preprocessor), "labo_exemple_error_boxes", 25
+        )
         root = Path(self.getConfig("root")).resolve()
         block_mgr.register(
             ExempleBlock,
@@ -118,22 +179,24 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
     """Run (or fetch) the example; return its anchor and HTML, or an error box after reporting."""
     try:
         example = resolve(root, reference)
-        title = title_of(example.read_source(), example.relative)
     except ExampleError as problem:
-        report(line, f"exemple {reference}", str(problem))
-        anchor = _anchor(line)
-        box = render_error(
-            title="Exemple introuvable", message=str(problem), anchor=anchor, carry_id=False
-        )
-        return anchor, box
-    result = service.current(root).result(example, timeout)
-    problem = (
-        result.error if not result.ok else approval.compare(example, result.transcript.to_text())
-    )
+        return _unusable(line, reference, "Exemple introuvable", str(problem))
+    try:
+        title = title_of(example.read_source(), example.relative)
+    except (ExampleError, OSError, UnicodeDecodeError) as problem:
+        heading = f"Exemple en échec{_NB}: {example.relative}"
+        return _unusable(line, example.relative, heading, _unreadable(example, problem))
+    examples = service.current(root)
+    result = examples.result(example, timeout)
+    problem = result.error
+    if result.ok:
+        problem = approval.compare(example, result.transcript.to_text())
+        if problem is not None:
+            examples.note_unapproved(example)
     if problem is not None:
         report(line, f"exemple {example.relative}", problem)
         box = render_error(
-            title=f"Exemple en échec : {title}",
+            title=f"Exemple en échec{_NB}: {title}",
             message=problem,
             anchor=example.anchor,
             carry_id=False,
@@ -151,8 +214,20 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
     return example.anchor, html
 
 
-def _anchor(line: int) -> str:
-    return f"exemple-ligne-{line}"
+def _unusable(line: int, reference: str, title: str, problem: str) -> tuple[str, str]:
+    """Report an example that cannot even be run; its box is anchored on the page line."""
+    report(line, f"exemple {reference}", problem)
+    anchor = f"exemple-ligne-{line}"
+    return anchor, render_error(title=title, message=problem, anchor=anchor, carry_id=False)
+
+
+def _unreadable(example: Example, problem: Exception) -> str:
+    if isinstance(problem, ExampleError):
+        return str(problem)
+    return (
+        f"{example.relative} ne peut pas être lu ({problem}). "
+        "Enregistrez-le en UTF-8 et vérifiez ses droits de lecture."
+    )
 
 
 def makeExtension(**kwargs: Any) -> ExempleExtension:

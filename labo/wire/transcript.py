@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -116,21 +117,28 @@ def decode_line(raw: bytes) -> str:
 
 
 class Recorder:
-    """Collects events from the proxy's event-loop thread; read from any thread."""
+    """Collects events from the proxy's event-loop thread; read from any thread.
 
-    def __init__(self) -> None:
+    ``sink`` sees every event as it happens (``python -m labo serve`` prints them); with
+    ``keep=False`` nothing is stored, so a lab serving real clients for hours stays small.
+    """
+
+    def __init__(self, *, sink: Callable[[Event], None] | None = None, keep: bool = True) -> None:
         self._lock = threading.Lock()
         self._transcript = Transcript()
         self._next = 1
+        self._sink = sink
+        self._keep = keep
 
     def open(self, service: str, client: str, hostname: str, port: int) -> int:
         with self._lock:
             number = self._next
             self._next += 1
             info = ConnectionInfo(number, service, client, hostname, port)
-            self._transcript.connections[number] = info
-            self._transcript.events.append(Event(number, "open", describe_open(info)))
-            return number
+            if self._keep:
+                self._transcript.connections[number] = info
+        self._append(Event(number, "open", describe_open(info)))
+        return number
 
     def line(self, connection: int, kind: Literal["client", "server"], raw: bytes) -> None:
         self._append(Event(connection, kind, decode_line(raw)))
@@ -147,7 +155,10 @@ class Recorder:
 
     def _append(self, event: Event) -> None:
         with self._lock:
-            self._transcript.events.append(event)
+            if self._keep:
+                self._transcript.events.append(event)
+            if self._sink is not None:
+                self._sink(event)
 
     def snapshot(self) -> Transcript:
         with self._lock:
