@@ -28,6 +28,17 @@ class LabContext:
     tls: LabTLS
     clock: LabClock
     options: LabOptions
+
+    @classmethod
+    def create(
+        cls, workdir: Path, options: LabOptions | None = None, *, tls: LabTLS | None = None
+    ) -> LabContext:
+        """A fresh context in ``workdir``, mailboxes empty (``tls`` may be shared across many)."""
+        clock = LabClock()
+        store = MailStore(workdir, clock)
+        store.reset()
+        return cls(workdir, store, tls or LabTLS(workdir), clock, options or LabOptions())
+
     #: Where each service's recording proxy listens (name → port), filled as services start:
     #: the MTA relays to the MX through it, so the hop between servers is recorded too.
     proxy_ports: dict[str, int] = field(default_factory=dict)

@@ -17,11 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from labo import scenario
-from labo.clock import LabClock
 from labo.context import LabContext, LabOptions
 from labo.identity import SERVICES, USERS, Service
-from labo.store import MailStore
-from labo.tls import LabTLS
 from labo.wire.labels import REGISTRY
 from labo.wire.transcript import Recorder, Transcript
 
@@ -55,14 +52,7 @@ class Lab:
         from labo.services import start_service  # deferred: pulls in aiosmtpd and pymap
 
         self._workdir = Path(tempfile.mkdtemp(prefix="labo-"))
-        clock = LabClock()
-        self.context = LabContext(
-            workdir=self._workdir,
-            store=MailStore(self._workdir, clock),
-            tls=LabTLS(self._workdir),
-            clock=clock,
-            options=self.options,
-        )
+        self.context = LabContext.create(self._workdir, self.options)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="labo", daemon=True)
         self._thread.start()

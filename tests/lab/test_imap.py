@@ -18,12 +18,9 @@ from typing import Any, TypeVar
 import pytest
 
 import labo.imap
-from labo.clock import LabClock
-from labo.context import LabContext, LabOptions
+from labo.context import LabContext
 from labo.identity import SERVER_NAME, SERVICES, USERS, User
 from labo.imap import ImapBackend
-from labo.store import MailStore
-from labo.tls import LabTLS
 
 T = TypeVar("T")
 
@@ -55,10 +52,7 @@ class RunningImap:
 
 
 def _start(directory: Path) -> tuple[RunningImap, threading.Thread]:
-    clock = LabClock()
-    store = MailStore(directory, clock)
-    store.reset()
-    ctx = LabContext(directory, store, LabTLS(directory), clock, LabOptions())
+    ctx = LabContext.create(directory)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="labo-test", daemon=True)
     thread.start()

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import pytest
 
 from labo import pop3
-from labo.clock import LabClock
 from labo.context import LabContext, LabOptions
 from labo.identity import SERVER_NAME, SERVICES, USERS, User
 from labo.pop3 import Pop3Server
@@ -87,10 +86,7 @@ def make_ctx(tmp_path: Path, tls: LabTLS) -> Callable[[], LabContext]:
         count += 1
         workdir = tmp_path / f"lab{count}"
         workdir.mkdir()
-        clock = LabClock()
-        store = MailStore(workdir, clock)
-        store.reset()
-        return LabContext(workdir, store, tls, clock, LabOptions())
+        return LabContext.create(workdir, tls=tls)
 
     return make
 

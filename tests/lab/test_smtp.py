@@ -16,13 +16,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from labo.clock import LabClock
-from labo.context import LabContext, LabOptions
+from labo.context import LabContext
 from labo.identity import SERVICES, USERS, User
 from labo.smtp import MAX_MESSAGE_SIZE, SMTPBackend, start
 from labo.smtp.policy import policy_for
-from labo.store import MailStore
-from labo.tls import LabTLS
 
 T = TypeVar("T")
 
@@ -82,10 +79,7 @@ class RunningSMTP:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSMTP]:
     directory: Path = tmp_path_factory.mktemp("smtp-lab")
-    clock = LabClock()
-    store = MailStore(directory, clock)
-    store.reset()
-    ctx = LabContext(directory, store, LabTLS(directory), clock, LabOptions())
+    ctx = LabContext.create(directory)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="labo-smtp-test", daemon=True)
     thread.start()
