@@ -13,12 +13,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mkdocs.utils import CountHandler
+from mkdocs.utils.meta import get_data
+
 from labo.runner import service
 from labo.runner.example import ExampleError, resolve
 from labo.site import context
 from labo.site.references import scan_docs
 
 log = logging.getLogger("mkdocs.plugins.labo.exemples")
+#: The name mkdocs.yml gives the Markdown extension under ``markdown_extensions``.
+EXTENSION = "labo.site.extension"
 _serving = False
 
 
@@ -32,9 +37,28 @@ def on_startup(command: str, dirty: bool) -> None:
 
 
 def on_config(config: Any) -> Any:
-    if _serving:
-        config.strict = False  # a failing example shows an error box instead of stopping serve
+    if _serving:  # a failing example shows an error box instead of stopping serve
+        config.strict = False
+        _stop_counting_warnings()
+    # The extension looks for examples/ next to mkdocs.yml, as this hook does, even when MkDocs
+    # runs from another directory (``mkdocs build -f projet/mkdocs.yml``).
+    options = config.mdx_configs.setdefault(EXTENSION, {})
+    options.setdefault("root", str(_root(config)))
     return config
+
+
+def _stop_counting_warnings() -> None:
+    """Detach the counter that makes this build fail on warnings.
+
+    MkDocs decides on strict mode before it calls ``on_config`` (it attaches a ``CountHandler``
+    to its logger when ``config.strict`` is set, then runs the hooks), so ``strict = False`` comes
+    too late for the build under way; and ``mkdocs serve`` reloads mkdocs.yml, ``strict: true``
+    included, for every rebuild.
+    """
+    logger = logging.getLogger("mkdocs")
+    for handler in list(logger.handlers):
+        if isinstance(handler, CountHandler):
+            logger.removeHandler(handler)
 
 
 def on_pre_build(config: Any) -> None:
@@ -51,8 +75,20 @@ def on_pre_build(config: Any) -> None:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    context.set_page(f"{Path(config.docs_dir).name}/{page.file.src_uri}")
+    context.set_page(f"{Path(config.docs_dir).name}/{page.file.src_uri}", _first_line(page))
     return markdown
+
+
+def _first_line(page: Any) -> int:
+    """The file line where the page's Markdown starts: MkDocs has cut the front matter off."""
+    try:
+        source: str = page.file.content_string
+    except (OSError, ValueError):
+        return 1
+    body, _ = get_data(source)
+    if not source.endswith(body):
+        return 1
+    return source[: len(source) - len(body)].count("\n") + 1
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:

@@ -42,7 +42,7 @@ def test_an_empty_path_is_malformed():
 
 def test_an_unknown_option_is_malformed():
     [reference] = scan("/// exemple | examples/a.py\n    timeout: 3\n///\n")
-    assert "option « timeout » inconnue" in (reference.problem or "")
+    assert "option «\u00a0timeout\u00a0» inconnue" in (reference.problem or "")
 
 
 def test_an_out_of_range_time_limit_is_malformed():

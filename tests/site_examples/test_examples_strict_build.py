@@ -1,0 +1,409 @@
+"""`mkdocs build --strict` refuses a page whose example is broken, and tells the author what to do.
+
+Each defect is injected into its own copy of the project, and all copies are built side by side
+(one child process each, as on the command line); two untouched copies are built too, so that a
+failure can only come from the injected defect, and so that their pages can be compared byte for
+byte. Every warning must name the page, the file line of the block and the example.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from example_projects import (
+    FAILING_ASSERT,
+    FAILING_LINE,
+    SLEEPER,
+    append_to_page,
+    block,
+    closed_loopback_port,
+    line_of,
+    processes_working_in,
+    reaching,
+    warnings_of,
+    write_example,
+)
+from serve_process import ServeProcess
+from site_build import BuildResult, built_page, copy_project, finish_build, start_build
+
+from labo.runner.example import resolve
+from labo.site.references import scan_docs
+
+NB = "\u00a0"
+PAGE = "docs/smtp.md"
+#: An example the page already shows, with its approved transcript.
+SHOWN = "examples/smtp/relais_port_25.py"
+#: MkDocs' exit status when ``--strict`` turns warnings into a failure (a killed build is < 0).
+STRICT_FAILURE = 1
+#: How long the child processes of finished builds get to disappear before they count as leaks.
+EXIT_GRACE_S = 10.0
+
+
+@dataclass(frozen=True)
+class Defect:
+    """Where the injected defect is, as the warning must name it."""
+
+    line: int
+    subject: str  # "exemple examples/…" or "bloc « exemple »"
+
+
+def _add_block(project: Path, text: str, subject: str) -> Defect:
+    return Defect(append_to_page(project / PAGE, text), subject)
+
+
+def _example_that_raises(project: Path) -> Defect:
+    reference = write_example(project, "smtp/affirmation_fausse.py", FAILING_ASSERT)
+    return _add_block(project, block(reference), f"exemple {reference}")
+
+
+def _example_that_hangs(project: Path) -> Defect:
+    reference = write_example(project, "smtp/sans_fin.py", SLEEPER)
+    return _add_block(project, block(reference, "délai: 2"), f"exemple {reference}")
+
+
+def _transcript_changed_without_approval(project: Path) -> Defect:
+    approved = resolve(project, SHOWN).approved_path
+    text = approved.read_text(encoding="utf-8")
+    assert "Relay access denied" in text
+    approved.write_text(text.replace("Relay access denied", "Relaying denied"), encoding="utf-8")
+    return Defect(line_of(project / PAGE, f"/// exemple | {SHOWN}"), f"exemple {SHOWN}")
+
+
+def _example_never_approved(project: Path) -> Defect:
+    reference = write_example(project, "smtp/nouveau.py", '"""Nouveau."""\n\nprint("rien")\n')
+    return _add_block(project, block(reference), f"exemple {reference}")
+
+
+def _missing_file(project: Path) -> Defect:
+    return _add_block(project, block("examples/smtp/absent.py"), "exemple examples/smtp/absent.py")
+
+
+def _file_outside_examples(project: Path) -> Defect:
+    return _add_block(project, block("../mkdocs.yml"), "exemple ../mkdocs.yml")
+
+
+def _name_outside_the_lab(project: Path) -> Defect:
+    body = (
+        '"""Soumet à un autre fournisseur."""\n\nimport smtplib\n\n'
+        'smtplib.SMTP("smtp.ailleurs.test", 587, local_hostname="client.example.com")\n'
+    )
+    reference = write_example(project, "smtp/ailleurs.py", body)
+    return _add_block(project, block(reference), f"exemple {reference}")
+
+
+#: Chosen once, so that the test can look for it in the message.
+CLOSED_PORT = closed_loopback_port()
+
+
+def _closed_loopback_port(project: Path) -> Defect:
+    reference = write_example(project, "smtp/port_ferme.py", reaching("127.0.0.1", CLOSED_PORT))
+    return _add_block(project, block(reference), f"exemple {reference}")
+
+
+BLOCK = f"bloc «{NB}exemple{NB}»"
+
+
+def _block_without_path(project: Path) -> Defect:
+    return _add_block(project, "/// exemple\nLégende.\n///\n", BLOCK)
+
+
+def _block_with_unknown_option(project: Path) -> Defect:
+    return _add_block(project, block(SHOWN, "auteur: Alice"), BLOCK)
+
+
+def _block_never_closed(project: Path) -> Defect:
+    return _add_block(project, f"/// exemple | {SHOWN}\nLégende sans fin.\n", BLOCK)
+
+
+DEFECTS: dict[str, Callable[[Path], Defect]] = {
+    "raises": _example_that_raises,
+    "hangs": _example_that_hangs,
+    "unapproved_change": _transcript_changed_without_approval,
+    "never_approved": _example_never_approved,
+    "missing_file": _missing_file,
+    "outside_examples": _file_outside_examples,
+    "foreign_name": _name_outside_the_lab,
+    "closed_port": _closed_loopback_port,
+    "no_path": _block_without_path,
+    "unknown_option": _block_with_unknown_option,
+    "unclosed": _block_never_closed,
+}
+CLEAN = ("clean", "clean_again")
+
+
+@dataclass(frozen=True)
+class Built:
+    result: BuildResult
+    defect: Defect | None
+
+    def page_html(self) -> str:
+        return built_page(self.result.site_dir, "smtp.md").read_text(encoding="utf-8")
+
+    def warning(self) -> str:
+        """The build's only warning (the test fails if there are others)."""
+        [warning] = warnings_of(self.result.output)
+        return warning
+
+
+@dataclass(frozen=True)
+class Served:
+    """`mkdocs serve` on a copy whose page shows a failing example."""
+
+    page: str | None  # the page as served, None if the server never answered
+    output: str
+
+
+@dataclass(frozen=True)
+class Builds:
+    built: dict[str, Built]
+    served: Served
+    survivors: list[int]  # processes still working in the copies once every build has ended
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
+    base = tmp_path_factory.mktemp("copies")
+    serving = copy_project(base / "serve")
+    _example_that_raises(serving)
+    server = ServeProcess(serving)
+    started = {}
+    for name in (*CLEAN, *DEFECTS):
+        project = copy_project(base / name)
+        defect = DEFECTS[name](project) if name in DEFECTS else None
+        site_dir = project / "site"
+        started[name] = (start_build(project, site_dir), site_dir, defect)
+    built = {
+        name: Built(finish_build(process, site_dir), defect)
+        for name, (process, site_dir, defect) in started.items()
+    }
+    served = Served(*server.fetch_then_stop("/smtp/"))
+    deadline = time.monotonic() + EXIT_GRACE_S
+    while (survivors := processes_working_in(base)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return Builds(built, served, survivors)
+
+
+def _defect(builds: Builds, name: str) -> Built:
+    return builds.built[name]
+
+
+# -- what every defect must do ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", DEFECTS)
+def test_the_strict_build_ends_by_itself_and_refuses_the_copy(builds: Builds, name: str) -> None:
+    result = _defect(builds, name).result
+    assert result.returncode == STRICT_FAILURE, result.output
+    assert "Aborted with 1 warnings in strict mode!" in result.output
+
+
+@pytest.mark.parametrize("name", DEFECTS)
+def test_the_only_warning_names_the_page_the_line_and_the_example(
+    builds: Builds, name: str
+) -> None:
+    built = _defect(builds, name)
+    assert built.defect is not None
+    expected = f"WARNING -  {PAGE}, ligne {built.defect.line}, {built.defect.subject}{NB}: "
+    assert built.warning().startswith(expected), built.result.output
+
+
+@pytest.mark.parametrize("name", DEFECTS)
+def test_the_page_shows_an_error_box_with_the_same_explanation(builds: Builds, name: str) -> None:
+    built = _defect(builds, name)
+    page = built.page_html()
+    assert 'class="admonition failure labo-error"' in page
+    first_words = built.warning().split(f"{NB}: ", 1)[1].split("\n")[0][:40]
+    assert _escaped(first_words) in page
+
+
+def _escaped(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# -- what each defect must say ------------------------------------------------------------------
+
+
+def test_a_failing_assert_is_quoted_with_its_own_line(builds: Builds) -> None:
+    warning = _defect(builds, "raises").warning()
+    assert f"ligne {FAILING_LINE}{NB}: assert smtp.noop()[0] == 421" in warning
+    assert "AssertionError: le MX devait refuser" in warning
+
+
+def test_a_failing_assert_is_explained_in_french(builds: Builds) -> None:
+    warning = _defect(builds, "raises").warning()
+    assert "Une assertion de l'exemple est fausse" in warning
+
+
+def test_a_hang_is_reported_as_not_finished_within_its_time_limit(builds: Builds) -> None:
+    warning = _defect(builds, "hangs").warning()
+    assert f"ne s'est pas terminé en 2{NB}s" in warning
+
+
+def test_a_hang_comes_with_the_advice_to_raise_the_delai_option(builds: Builds) -> None:
+    warning = _defect(builds, "hangs").warning()
+    assert f"augmentez le délai du bloc{NB}: ajoutez (ou modifiez) la ligne «{NB}délai: 20" in (
+        warning
+    )
+
+
+def test_a_hang_counts_as_a_failure_in_the_summary(builds: Builds) -> None:
+    assert "1 en échec" in _defect(builds, "hangs").result.output
+
+
+def test_an_unapproved_change_shows_the_unified_diff(builds: Builds) -> None:
+    warning = _defect(builds, "unapproved_change").warning()
+    assert "--- relais_port_25.transcription.txt (approuvée)\n+++ obtenue maintenant\n" in warning
+    assert "-[1] S: 554 5.7.1 <dave@ailleurs.test>: Relaying denied" in warning
+    assert "+[1] S: 554 5.7.1 <dave@ailleurs.test>: Relay access denied" in warning
+
+
+def test_an_unapproved_change_gives_the_bless_command(builds: Builds) -> None:
+    warning = _defect(builds, "unapproved_change").warning()
+    assert warning.endswith(f"approuvez-le{NB}: python -m labo bless {SHOWN}")
+
+
+def test_an_unapproved_change_counts_as_a_failure_in_the_summary(builds: Builds) -> None:
+    assert "1 en échec" in _defect(builds, "unapproved_change").result.output
+
+
+def test_a_new_example_asks_for_review_and_gives_the_bless_command(builds: Builds) -> None:
+    warning = _defect(builds, "never_approved").warning()
+    assert "n'a pas encore de transcription approuvée (nouveau.transcription.txt)" in warning
+    assert warning.endswith(f"approuvez-la{NB}: python -m labo bless examples/smtp/nouveau.py")
+
+
+def test_a_missing_file_is_reported_with_the_path_to_check(builds: Builds) -> None:
+    warning = _defect(builds, "missing_file").warning()
+    assert f"le fichier «{NB}examples/smtp/absent.py{NB}» n'existe pas. Vérifiez le chemin" in (
+        warning
+    )
+
+
+def test_a_file_outside_examples_is_refused_with_where_to_put_it(builds: Builds) -> None:
+    warning = _defect(builds, "outside_examples").warning()
+    assert f"«{NB}../mkdocs.yml{NB}» est en dehors du dossier examples/" in warning
+    assert "Placez le fichier dans examples/<protocole>/" in warning
+
+
+def test_a_name_the_lab_does_not_serve_is_refused_in_french(builds: Builds) -> None:
+    warning = _defect(builds, "foreign_name").warning()
+    assert (
+        f"labo.netmap.LabNameRefused: Connexion refusée par le labo{NB}: "
+        "smtp.ailleurs.test:587 n'est pas un serveur du labo."
+    ) in warning
+
+
+def test_a_closed_loopback_port_is_refused_by_the_lab_not_by_the_system(builds: Builds) -> None:
+    warning = _defect(builds, "closed_port").warning()
+    assert (
+        f"labo.netmap.LabAddressRefused: Connexion refusée par le labo{NB}: "
+        f"127.0.0.1:{CLOSED_PORT} n'est pas un serveur du labo."
+    ) in warning
+    assert "Errno" not in warning
+
+
+def test_a_block_without_path_shows_how_to_name_the_file(builds: Builds) -> None:
+    warning = _defect(builds, "no_path").warning()
+    assert f"doit nommer un fichier après une barre verticale{NB}: /// exemple | examples/" in (
+        warning
+    )
+
+
+def test_an_unknown_option_is_named_with_the_only_one_accepted(builds: Builds) -> None:
+    warning = _defect(builds, "unknown_option").warning()
+    assert f"option «{NB}auteur{NB}» inconnue" in warning
+    assert f"Seule «{NB}délai{NB}» (en secondes) est reconnue." in warning
+
+
+def test_an_unclosed_block_asks_for_the_closing_fence(builds: Builds) -> None:
+    built = _defect(builds, "unclosed")
+    assert built.defect is not None
+    assert (
+        f"ouvert ligne {built.defect.line} n'est jamais fermé{NB}: "
+        f"ajoutez une ligne «{NB}///{NB}» après la légende."
+    ) in built.warning()
+
+
+# -- clean copies -------------------------------------------------------------------------------
+
+
+def test_a_clean_copy_builds_without_warning(builds: Builds) -> None:
+    result = builds.built["clean"].result
+    assert result.returncode == 0, result.output
+    assert warnings_of(result.output) == []
+
+
+def test_a_clean_build_shows_every_example_its_pages_name(builds: Builds) -> None:
+    result = builds.built["clean"].result
+    project = result.site_dir.parent
+    missing = [
+        f"{page}:{reference.line}"
+        for page, references in scan_docs(project / "docs").items()
+        for reference in references
+        if f'id="{resolve(project, reference.path).anchor}"'
+        not in built_page(result.site_dir, page).read_text(encoding="utf-8")
+    ]
+    assert missing == []
+
+
+#: The page date from git-revision-date-localized. Outside git (as these copies are) it falls back
+#: to the build time, to the second, in its ``title``: the one thing two builds may differ by.
+BUILD_DATE = re.compile(
+    r'<span class="git-revision-date-localized-plugin git-revision-date-localized-plugin-date"'
+    r' title="[^"]*">[^<]*</span>'
+)
+
+
+def _pages(site_dir: Path) -> dict[str, str]:
+    return {
+        path.relative_to(site_dir).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(site_dir.rglob("*.html"))
+    }
+
+
+def test_two_clean_builds_give_the_same_html_pages_but_for_the_build_date(
+    builds: Builds,
+) -> None:
+    first = _pages(builds.built["clean"].result.site_dir)
+    second = _pages(builds.built["clean_again"].result.site_dir)
+    assert sorted(first) == sorted(second)
+    differing = [
+        page
+        for page in first
+        if BUILD_DATE.sub("", first[page]) != BUILD_DATE.sub("", second[page])
+    ]
+    assert differing == []
+
+
+def test_the_build_date_masked_in_that_comparison_is_on_the_pages(builds: Builds) -> None:
+    pages = _pages(builds.built["clean"].result.site_dir)
+    assert len(BUILD_DATE.findall(pages["smtp/index.html"])) == 1
+
+
+# -- mkdocs serve -------------------------------------------------------------------------------
+
+
+def test_serve_shows_a_failing_example_as_an_error_box(builds: Builds) -> None:
+    page = builds.served.page
+    assert page is not None, builds.served.output
+    assert 'class="admonition failure labo-error"' in page
+    assert "AssertionError: le MX devait refuser" in page
+
+
+def test_serve_warns_about_a_failing_example_without_aborting(builds: Builds) -> None:
+    output = builds.served.output
+    assert "WARNING -  docs/smtp.md, ligne " in output
+    assert "Aborted" not in output
+
+
+# -- the workers --------------------------------------------------------------------------------
+
+
+def test_no_process_survives_the_builds(builds: Builds) -> None:
+    assert builds.survivors == []
