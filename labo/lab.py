@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from labo import scenario
 from labo.context import LabContext, LabOptions
-from labo.identity import SERVICES, USERS, Service
+from labo.identity import SERVER_NAME, SERVICES, USERS
 from labo.wire.labels import REGISTRY
 from labo.wire.transcript import Recorder, Transcript
 
@@ -146,7 +146,6 @@ class Lab:
 
     def describe(self) -> dict[str, Any]:
         """The JSON that ``python -m labo serve --describe FILE`` writes for real clients."""
-        from labo.identity import SERVER_NAME
 
         services: dict[str, Any] = {}
         for name, service in SERVICES.items():
@@ -154,7 +153,7 @@ class Lab:
             services[name] = {
                 "host": host,
                 "port": port,
-                "hostname": _hostname_for(service, SERVER_NAME),
+                "hostname": SERVER_NAME,  # the name every lab certificate carries
                 "tls": service.tls_label,
             }
         return {
@@ -164,10 +163,6 @@ class Lab:
             ],
             "services": services,
         }
-
-
-def _hostname_for(service: Service, server_name: str) -> str:
-    return server_name
 
 
 def _unregister(lab: Lab) -> None:
