@@ -9,19 +9,21 @@ contexte = ssl.create_default_context()
 
 with appareil("ordinateur d'Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
-        # En clair, le serveur propose STARTTLS mais pas encore AUTH.
+        # En clair, le serveur propose STARTTLS mais pas encore AUTH…
         smtp.ehlo()
         assert smtp.has_extn("starttls") and not smtp.has_extn("auth")
-
-        # Sans authentification, le MSA refuse d'accepter un message (RFC 6409 §4.3).
-        code, _ = smtp.mail("alice@example.com")
-        assert code == 530
-        smtp.rset()
+        # … et refuse tout message tant que la session n'est pas chiffrée.
+        code, reponse = smtp.mail("alice@example.com")
+        assert code == 530 and b"STARTTLS" in reponse
 
         # Après STARTTLS, la session est chiffrée : AUTH apparaît, STARTTLS disparaît.
         smtp.starttls(context=contexte)
         smtp.ehlo()
         assert smtp.has_extn("auth") and not smtp.has_extn("starttls")
+
+        # Chiffré ne suffit pas : sans authentification, le MSA refuse (RFC 6409 §4.3).
+        code, reponse = smtp.mail("alice@example.com")
+        assert code == 530 and b"Authentication required" in reponse
 
         smtp.login("alice@example.com", "alice-secret")
         refus = smtp.sendmail(
