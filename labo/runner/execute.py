@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import random
+import socket
+import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from labo.lab import Lab
@@ -40,10 +44,11 @@ def run_example(lab: Lab, path: Path, relative: str) -> RunResult:
     output = io.StringIO()
     started = time.perf_counter()
     error: str | None = None
+    threads_before = set(threading.enumerate())
     try:
         code = compile(source, str(path), "exec")
         namespace = {"__name__": "__main__", "__file__": str(path), "__builtins__": __builtins__}
-        with contextlib.redirect_stdout(output):
+        with _process_state_restored(), contextlib.redirect_stdout(output):
             exec(code, namespace)
     except SystemExit as exc:
         if exc.code not in (None, 0):
@@ -51,6 +56,7 @@ def run_example(lab: Lab, path: Path, relative: str) -> RunResult:
     except BaseException as exc:
         error = describe_failure(exc, str(path), relative)
     lab.settle(SETTLE_SECONDS)
+    error = error or _leftover_threads(threads_before, relative)
     transcript = lab.transcript()
     duration = time.perf_counter() - started
     if error and output.getvalue():
@@ -62,6 +68,33 @@ def run_example(lab: Lab, path: Path, relative: str) -> RunResult:
         status="error" if error else "ok",
         error=error,
         duration=duration,
+    )
+
+
+@contextlib.contextmanager
+def _process_state_restored() -> Iterator[None]:
+    """Examples share a worker: what one changes in the process must not leak to the next."""
+    environment = dict(os.environ)
+    timeout = socket.getdefaulttimeout()
+    directory = os.getcwd()
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+        socket.setdefaulttimeout(timeout)
+        os.chdir(directory)
+
+
+def _leftover_threads(before: set[threading.Thread], relative: str) -> str | None:
+    """A thread the example started and left running would act during the next example."""
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    if not left:
+        return None
+    names = ", ".join(sorted(t.name for t in left))
+    return (
+        f"{relative} a laissé des fils d'exécution actifs ({names}). "
+        "Attendez-les avec join() avant la fin de l'exemple."
     )
 
 
