@@ -144,6 +144,8 @@ class ImapBodies:
 
     def _open(self, side: Side, text: str) -> None:
         match = _IMAP_LITERAL.search(text)
+        if match and "[HEADER" in text.upper():
+            return  # headers alone are what the reader came to see: never folded
         if match and int(match[1]) > 0:
             self._left[side] = int(match[1])
             self.bodies += 1

@@ -503,3 +503,18 @@ def test_material_build_keeps_the_fragments_unchanged(built_site: tuple[list[str
     fragments, page = built_site
     assert [fragment in page for fragment in fragments] == [True, True, True]
     assert 'href="assets/labo.css"' in page
+
+
+def test_an_imap_header_fetch_is_never_folded() -> None:
+    recorder = Recorder()
+    number = recorder.open("imaps", "téléphone de Bob", "imap.example.org", 993)
+    headers = [f"X-En-Tete-{n}: valeur {n}" for n in range(20)]
+    size = sum(len(line) + 2 for line in headers)
+    recorder.line(number, "client", b"A1 FETCH 1 (BODY.PEEK[HEADER])")
+    recorder.line(number, "server", f"* 1 FETCH (BODY[HEADER] {{{size}}}".encode())
+    for line in headers:
+        recorder.line(number, "server", line.encode())
+    recorder.line(number, "server", b")")
+    fragment = example(recorder.snapshot())
+    assert "<details" not in fragment
+    assert "X-En-Tete-19: valeur 19" in fragment
