@@ -15,9 +15,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: What a build reads: the configuration, the pages, the shared snippets, and CONTRIBUTING.md,
-#: which docs/contribuer.md includes.
-PROJECT_FILES = ("mkdocs.yml", "docs", "includes", "hooks", "CONTRIBUTING.md")
+#: What a build reads: the configuration, the pages, the shared snippets, CONTRIBUTING.md and
+#: README.md (included by docs/contribuer.md and docs/labo.md).
+PROJECT_FILES = ("mkdocs.yml", "docs", "includes", "hooks", "CONTRIBUTING.md", "README.md")
 
 #: Read by the build once pages run examples (examples and their approved transcripts).
 OPTIONAL_PROJECT_FILES = ("examples",)
