@@ -89,7 +89,3 @@ def is_local_domain(address: str) -> bool:
     """True when ``address`` belongs to one of the lab's domains."""
     return address.rpartition("@")[2].lower() in DOMAINS
 
-
-def service_for_port(port: int) -> Service | None:
-    """The service a standard port belongs to (587 → submission), if any."""
-    return next((s for s in SERVICES.values() if s.port == port), None)
