@@ -88,4 +88,3 @@ def user_by_address(address: str) -> User | None:
 def is_local_domain(address: str) -> bool:
     """True when ``address`` belongs to one of the lab's domains."""
     return address.rpartition("@")[2].lower() in DOMAINS
-

@@ -37,7 +37,18 @@ class Example:
         return "exemple-" + stem.replace("/", "-").replace("_", "-").lower()
 
     def read_source(self) -> str:
-        return self.path.read_text(encoding="utf-8")
+        return read_source(self.path, self.relative)
+
+
+def read_source(path: Path, relative: str) -> str:
+    """The example's text; an unreadable file becomes an ``ExampleError`` that says what to do."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as problem:
+        raise ExampleError(
+            f"{relative} ne peut pas être lu ({problem}). "
+            "Enregistrez-le en UTF-8 et vérifiez ses droits de lecture."
+        ) from problem
 
 
 def resolve(root: Path, reference: str) -> Example:

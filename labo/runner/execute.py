@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from labo.lab import Lab
+from labo.runner.example import ExampleError, read_source
 from labo.runner.result import RunResult
 
 #: How long to wait for the proxies to see the example's connections close.
@@ -28,17 +29,9 @@ SETTLE_SECONDS = 2.0
 def run_example(lab: Lab, path: Path, relative: str) -> RunResult:
     """Execute ``path`` as ``__main__`` against ``lab``; never raises for the example's faults."""
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return RunResult(
-            relative=relative,
-            source="",
-            status="error",
-            error=(
-                f"{relative} ne peut pas être lu ({exc}). "
-                "Enregistrez-le en UTF-8 et vérifiez ses droits de lecture."
-            ),
-        )
+        source = read_source(path, relative)
+    except ExampleError as problem:
+        return RunResult(relative=relative, source="", status="error", error=str(problem))
     lab.reset()
     random.seed(0)
     output = io.StringIO()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labo.runner.cache import ResultCache
-from labo.runner.example import Example
+from labo.runner.example import Example, ExampleError
 from labo.runner.limits import DEFAULT_TIMEOUT
 from labo.runner.pool import WorkerPool
 from labo.runner.result import RunResult
@@ -80,7 +80,7 @@ class ExampleService:
             return None
         try:
             source = example.read_source()
-        except (OSError, UnicodeDecodeError):
+        except ExampleError:
             return None  # the worker will fail to read it too, and say so
         return self.cache.get(source)
 

@@ -183,9 +183,9 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
         return _unusable(line, reference, "Exemple introuvable", str(problem))
     try:
         title = title_of(example.read_source(), example.relative)
-    except (ExampleError, OSError, UnicodeDecodeError) as problem:
+    except ExampleError as problem:
         heading = f"Exemple en échec{_NB}: {example.relative}"
-        return _unusable(line, example.relative, heading, _unreadable(example, problem))
+        return _unusable(line, example.relative, heading, str(problem))
     examples = service.current(root)
     result = examples.result(example, timeout)
     problem = result.error
@@ -219,15 +219,6 @@ def _unusable(line: int, reference: str, title: str, problem: str) -> tuple[str,
     report(line, f"exemple {reference}", problem)
     anchor = f"exemple-ligne-{line}"
     return anchor, render_error(title=title, message=problem, anchor=anchor, carry_id=False)
-
-
-def _unreadable(example: Example, problem: Exception) -> str:
-    if isinstance(problem, ExampleError):
-        return str(problem)
-    return (
-        f"{example.relative} ne peut pas être lu ({problem}). "
-        "Enregistrez-le en UTF-8 et vérifiez ses droits de lecture."
-    )
 
 
 def makeExtension(**kwargs: Any) -> ExempleExtension:
