@@ -5,15 +5,16 @@ Examples import from here what they need to describe their scenario: ``appareil`
 connections of one device, ``serveur_pop3_ancien`` turns on a legacy POP3 configuration.
 """
 
-from labo.identity import DOMAINS, SERVER_NAME, SERVICES, USERS, Service, User
+from labo.identity import DOMAINS, PROVIDERS, SERVICES, USERS, Provider, Service, User
 from labo.scenario import deposer, serveur_pop3_ancien
 from labo.wire.labels import appareil
 
 __all__ = [
     "DOMAINS",
-    "SERVER_NAME",
+    "PROVIDERS",
     "SERVICES",
     "USERS",
+    "Provider",
     "Service",
     "User",
     "appareil",

@@ -1,4 +1,9 @@
-"""What every lab server shares: the store, TLS material, the clock and the lab's options."""
+"""What the lab's servers share: the clock and options of the whole lab, the store of a provider.
+
+The lab runs two providers. Each provider's servers get their own ``LabContext``: their
+provider's identity, mailboxes and certificate. The clock and the options are the lab's, shared
+by both, so a scenario that switches an option switches it everywhere.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labo.clock import LabClock
+from labo.identity import PROVIDERS, USERS, Provider, Service
 from labo.store import MailStore
-from labo.tls import LabTLS
+from labo.tls import LabTLS, ProviderTLS
 
 
 @dataclass(frozen=True)
@@ -20,25 +26,64 @@ class LabOptions:
 
 
 @dataclass
-class LabContext:
-    """Handed to each service's ``start`` function."""
+class LabShared:
+    """The lab-wide part of every context: one object, referenced by each provider's context."""
 
+    clock: LabClock
+    options: LabOptions = field(default_factory=LabOptions)
+    #: Where each provider's services are reached, (domain, service name) → loopback port of the
+    #: recording proxy, filled as services start: the MTA relays through them, so the hop
+    #: between providers is recorded too.
+    proxy_ports: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+@dataclass
+class LabContext:
+    """Handed to each service's ``start`` function: one provider's view of the lab."""
+
+    provider: Provider
     workdir: Path
     store: MailStore
-    tls: LabTLS
-    clock: LabClock
-    options: LabOptions
+    tls: ProviderTLS
+    shared: LabShared
 
     @classmethod
     def create(
-        cls, workdir: Path, options: LabOptions | None = None, *, tls: LabTLS | None = None
+        cls,
+        workdir: Path,
+        options: LabOptions | None = None,
+        *,
+        tls: LabTLS | None = None,
+        provider: Provider | None = None,
+        shared: LabShared | None = None,
     ) -> LabContext:
-        """A fresh context in ``workdir``, mailboxes empty (``tls`` may be shared across many)."""
-        clock = LabClock()
-        store = MailStore(workdir, clock)
-        store.reset()
-        return cls(workdir, store, tls or LabTLS(workdir), clock, options or LabOptions())
+        """A fresh context in ``workdir``, mailboxes empty (``tls`` may be shared across many).
 
-    #: Where each service's recording proxy listens (name → port), filled as services start:
-    #: the MTA relays to the MX through it, so the hop between servers is recorded too.
-    proxy_ports: dict[str, int] = field(default_factory=dict)
+        Without ``provider``, a context for testing one server alone: it plays example.org but
+        keeps a mailbox for every lab user.
+        """
+        shared = shared or LabShared(LabClock())
+        if options is not None:
+            shared.options = options
+        users = provider.users if provider is not None else USERS
+        provider = provider or PROVIDERS["example.org"]
+        store = MailStore(workdir, shared.clock, users=users, hostname=provider.host("imap").name)
+        store.reset()
+        lab_tls = tls or LabTLS(workdir)
+        return cls(provider, workdir, store, ProviderTLS(lab_tls, provider), shared)
+
+    @property
+    def clock(self) -> LabClock:
+        return self.shared.clock
+
+    @property
+    def options(self) -> LabOptions:
+        return self.shared.options
+
+    @options.setter
+    def options(self, value: LabOptions) -> None:
+        self.shared.options = value
+
+    def hostname_for(self, service: Service) -> str:
+        """The name this provider's server of ``service`` greets with and signs as."""
+        return self.provider.hostname_for(service)

@@ -91,8 +91,8 @@ class Host:
 class Provider:
     """A mail provider: one domain, its users, and one host per role, each with its address.
 
-    Every host of a provider answers every standard port (as ``mail.example.com`` often does),
-    but greets, signs ``Received:`` and presents a certificate under the name of the role that
+    Every host of a provider answers every standard port (small providers often run one
+    machine under several names), but greets, signs ``Received:`` and presents a certificate under the name of the role that
     serves that port: ``smtp.example.com`` on 587, ``mx.example.com`` on 25…
     """
 
@@ -112,7 +112,7 @@ class Provider:
     @property
     def hostnames(self) -> tuple[str, ...]:
         """Every name under which this provider's servers are reached (certificate SANs)."""
-        return (f"mail.{self.domain}", *(host.name for host in self.hosts.values()))
+        return tuple(host.name for host in self.hosts.values())
 
     @property
     def key(self) -> str:
@@ -163,7 +163,7 @@ def provider_of(address_or_domain: str) -> Provider | None:
 
 
 def provider_by_hostname(name: str) -> Provider | None:
-    """The provider one of whose names is ``name`` (``mail.example.org``, ``mx.example.org``)."""
+    """The provider one of whose names is ``name`` (``imap.example.org``, ``mx.example.org``)."""
     name = name.lower().rstrip(".")
     return next((p for p in PROVIDERS.values() if name in p.hostnames), None)
 

@@ -1,5 +1,6 @@
 """The lab orchestrator: one background asyncio loop running every server and its recording proxy.
 
+The lab runs two providers (``labo.identity.PROVIDERS``), each with its own seven services.
 Each service is started by its own package (``labo.smtp``, ``labo.pop3``, ``labo.imap``) on an
 ephemeral loopback port; clients never reach it directly but through a recording proxy
 (``labo.wire.proxy``) that stands in front of it, on the port returned by ``endpoint``.
@@ -17,12 +18,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from labo import scenario
-from labo.context import LabContext, LabOptions
-from labo.identity import SERVER_NAME, SERVICES, USERS
-from labo.wire.labels import REGISTRY
+from labo.clock import LabClock
+from labo.context import LabContext, LabOptions, LabShared
+from labo.identity import PROVIDERS, SERVICES, USERS, User, provider_of
+from labo.tls import LabTLS
+from labo.wire.labels import DEVICES, REGISTRY
 from labo.wire.transcript import Recorder, Transcript
 
 T = TypeVar("T")
+
+#: A service of one provider: ("example.org", "imaps").
+ServiceKey = tuple[str, str]
 
 
 class Lab:
@@ -33,7 +39,7 @@ class Lab:
         options: LabOptions | None = None,
         *,
         listen_host: str = "127.0.0.1",
-        ports: dict[str, int] | None = None,
+        ports: dict[ServiceKey, int] | None = None,
         recorder: Recorder | None = None,
     ) -> None:
         self.options = options or LabOptions()
@@ -43,8 +49,10 @@ class Lab:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._workdir: Path | None = None
-        self._services: dict[str, Any] = {}  # name -> running service (backend + proxy)
-        self.context: LabContext | None = None
+        self._services: dict[ServiceKey, Any] = {}  # running service (backend + proxy)
+        self.contexts: dict[str, LabContext] = {}  # by provider domain
+        self.shared: LabShared | None = None
+        self.tls: LabTLS | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -52,19 +60,28 @@ class Lab:
         from labo.services import start_service  # deferred: pulls in aiosmtpd and pymap
 
         self._workdir = Path(tempfile.mkdtemp(prefix="labo-"))
-        self.context = LabContext.create(self._workdir, self.options)
+        self.tls = LabTLS(self._workdir)
+        self.shared = LabShared(LabClock(), self.options)
+        for domain, provider in PROVIDERS.items():
+            directory = self._workdir / domain
+            directory.mkdir()
+            self.contexts[domain] = LabContext.create(
+                directory, tls=self.tls, provider=provider, shared=self.shared
+            )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="labo", daemon=True)
         self._thread.start()
         try:
-            for service in SERVICES.values():
-                port = self._requested_ports.get(service.name, 0)
-                running = self.call(
-                    start_service(self.context, service, self.recorder, self.listen_host, port)
-                )
-                self._services[service.name] = running
-                self.context.proxy_ports[service.name] = running.port
-            self.context.store.reset()
+            for domain, context in self.contexts.items():
+                for service in SERVICES.values():
+                    key = (domain, service.name)
+                    port = self._requested_ports.get(key, 0)
+                    running = self.call(
+                        start_service(context, service, self.recorder, self.listen_host, port)
+                    )
+                    self._services[key] = running
+                    self.shared.proxy_ports[key] = running.port
+                context.store.reset()
         except BaseException:
             self.stop()
             raise
@@ -82,14 +99,16 @@ class Lab:
         The reset lab is also the one the next scenario's ``labo.deposer`` & co. act on: in a
         process that started several labs, the one being reset is the one about to be used.
         """
-        assert self.context is not None
+        assert self.shared is not None
         scenario.register(self)
         for running in self._services.values():
             self.call(running.drop_connections())
         REGISTRY.clear()
-        self.context.options = self.options
-        self.context.clock.reset()
-        self.context.store.reset()
+        DEVICES.clear()
+        self.shared.options = self.options
+        self.shared.clock.reset()
+        for context in self.contexts.values():
+            context.store.reset()
         self.recorder.clear()
 
     def settle(self, timeout: float) -> None:
@@ -108,6 +127,7 @@ class Lab:
             for running in self._services.values():
                 self.call(running.close())
             self._services.clear()
+            self.contexts.clear()
             self.call(_cancel_leftovers())
             self.call(self._loop.shutdown_default_executor())  # the MTA's relay threads
             self._loop.call_soon_threadsafe(self._loop.stop)
@@ -128,9 +148,24 @@ class Lab:
 
     # -- what the lab offers ---------------------------------------------------------------------
 
-    def endpoint(self, service: str) -> tuple[str, int]:
-        """The (host, port) where clients reach ``service`` (through the recording proxy)."""
-        return self.listen_host, self._services[service].port
+    def endpoint(self, domain: str, service: str) -> tuple[str, int]:
+        """The (host, port) where clients reach ``service`` of the provider of ``domain``."""
+        return self.listen_host, self._services[(domain, service)].port
+
+    def endpoints(self) -> dict[ServiceKey, tuple[str, int]]:
+        """Every service of every provider, as ``endpoint`` gives it."""
+        return {key: self.endpoint(*key) for key in self._services}
+
+    def context_of(self, address_or_domain: str) -> LabContext:
+        """The context of the provider of ``bob@example.org`` or ``example.org``."""
+        provider = provider_of(address_or_domain)
+        if provider is None or provider.domain not in self.contexts:
+            raise LookupError(f"« {address_or_domain} » n'est pas un domaine du labo")
+        return self.contexts[provider.domain]
+
+    def store_of(self, user: User) -> Any:
+        """The mail store that keeps ``user``'s mailboxes (``labo.store.MailStore``)."""
+        return self.context_of(user.address).store
 
     def backend_ports(self) -> set[int]:
         """The loopback ports of the servers themselves, which only their proxies may reach."""
@@ -138,8 +173,8 @@ class Lab:
 
     @property
     def ca_file(self) -> Path:
-        assert self.context is not None
-        return self.context.tls.ca_file
+        assert self.tls is not None, "le labo n'est pas démarré"
+        return self.tls.ca_file
 
     def transcript(self) -> Transcript:
         return self.recorder.snapshot()
@@ -147,21 +182,24 @@ class Lab:
     def describe(self) -> dict[str, Any]:
         """The JSON that ``python -m labo serve --describe FILE`` writes for real clients."""
 
-        services: dict[str, Any] = {}
-        for name, service in SERVICES.items():
-            host, port = self.endpoint(name)
-            services[name] = {
-                "host": host,
-                "port": port,
-                "hostname": SERVER_NAME,  # the name every lab certificate carries
-                "tls": service.tls_label,
-            }
+        providers: dict[str, Any] = {}
+        for domain, provider in PROVIDERS.items():
+            services: dict[str, Any] = {}
+            for name, service in SERVICES.items():
+                host, port = self.endpoint(domain, name)
+                services[name] = {
+                    "host": host,
+                    "port": port,
+                    "hostname": provider.hostname_for(service),  # on the certificate
+                    "tls": service.tls_label,
+                }
+            providers[domain] = {"services": services}
         return {
             "ca_file": str(self.ca_file),
             "users": [
                 {"login": u.login, "password": u.password, "address": u.address} for u in USERS
             ],
-            "services": services,
+            "providers": providers,
         }
 
 

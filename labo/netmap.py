@@ -2,7 +2,9 @@
 
 Examples read like real code (``smtplib.SMTP("smtp.example.com", 587)``). While routing is
 active, ``socket.getaddrinfo`` answers a lab host name on a standard port with the loopback port
-of that service's recording proxy, and refuses any other name without asking a resolver;
+of the recording proxy of that provider's service, and refuses any other name without asking a
+resolver; a lab host's documentation address (``198.51.100.25``, never contacted) on a standard
+port is routed the same way;
 ``socket.socket.connect`` routes a host name the same way (CPython would resolve it in C, before
 any audit event). A ``socket.connect`` audit hook then refuses every address that is not the
 lab's (other loopback ports and raw IP addresses included) before the connection is attempted;
@@ -31,13 +33,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from labo.identity import HOSTNAMES, SERVICES
+from labo.identity import PROVIDERS, SERVICES
 from labo.wire.labels import REGISTRY, ClientInfo, current_label
 
-#: (host, port) where clients reach each service, by service name (``Lab.endpoint``).
-Endpoints = Mapping[str, tuple[str, int]]
+#: (host, port) where clients reach each service, by (provider domain, service name)
+#: (``Lab.endpoints``).
+Endpoints = Mapping[tuple[str, str], tuple[str, int]]
 
-_LAB_NAMES = frozenset(name.lower() for name in HOSTNAMES)
+#: Every lab host name and documentation address, with the provider it belongs to.
+_LAB_HOSTS: dict[str, str] = {
+    key: domain
+    for domain, provider in PROVIDERS.items()
+    for host in provider.hosts.values()
+    for key in (host.name, host.address)
+}
+_LAB_NAMES = frozenset(name for name in _LAB_HOSTS if not name[0].isdigit())
+#: A documentation address's host name, as transcripts show it.
+_LAB_HOST_NAME = {
+    host.address: host.name for provider in PROVIDERS.values() for host in provider.hosts.values()
+}
 _WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 _REFUSED = "Connexion refusée par le labo\u00a0: "
 
@@ -57,7 +71,7 @@ class LabAddressRefused(LabConnectionRefused, ConnectionRefusedError):
 class RoutableLab(Protocol):
     """What ``routed_to`` needs from a running ``labo.lab.Lab``."""
 
-    def endpoint(self, service: str) -> tuple[str, int]: ...
+    def endpoints(self) -> dict[tuple[str, str], tuple[str, int]]: ...
 
     def backend_ports(self) -> set[int]: ...
 
@@ -69,8 +83,9 @@ class RoutableLab(Protocol):
 class _Policy:
     """What the lab serves while routing is active."""
 
-    #: standard port (587) → (loopback address, proxy port) of the service behind it
-    routes: Mapping[int, tuple[str, int]]
+    #: (lab host name or address, standard port) → (loopback address, proxy port) of the
+    #: service behind it: ("smtp.example.com", 587), ("192.0.2.10", 587)
+    routes: Mapping[tuple[str, int], tuple[str, int]]
     #: every (address, port) a socket may connect to: the proxies and the servers behind them
     reachable: frozenset[tuple[str, int]]
     #: the proxies: a client connecting there is labelled for the transcript
@@ -83,8 +98,8 @@ class _Policy:
 
     def served(self) -> str:
         """What may be reached, for the end of every refusal message."""
-        ports = ", ".join(str(port) for port in self.routes)
-        return f"Noms servis\u00a0: {', '.join(HOSTNAMES)}\u00a0; ports\u00a0: {ports}."
+        ports = ", ".join(str(port) for port in sorted({port for _, port in self.routes}))
+        return f"Noms servis\u00a0: {', '.join(sorted(_LAB_NAMES))}\u00a0; ports\u00a0: {ports}."
 
 
 _lock = threading.Lock()
@@ -121,14 +136,18 @@ def install(
     with _lock:
         if _policy is not None:
             raise RuntimeError("le routage vers le labo est déjà actif dans ce processus")
-        unknown = sorted(set(endpoints) - set(SERVICES))
+        unknown = sorted(
+            f"{domain}/{name}"
+            for domain, name in endpoints
+            if domain not in PROVIDERS or name not in SERVICES
+        )
         if unknown:
             raise ValueError(f"services inconnus du labo\u00a0: {', '.join(unknown)}")
-        routes: dict[int, tuple[str, int]] = {}
-        for name, service in SERVICES.items():
-            if name in endpoints:
-                host, port = endpoints[name]
-                routes[service.port] = (_loopback(host), port)
+        routes: dict[tuple[str, int], tuple[str, int]] = {}
+        for (domain, name), (host, port) in endpoints.items():
+            for key, owner in _LAB_HOSTS.items():
+                if owner == domain:
+                    routes[(key, SERVICES[name].port)] = (_loopback(host), port)
         hosts = {host for host, _ in routes.values()} | {"127.0.0.1"}
         proxies = frozenset(routes.values())
         servers = {(host, port) for port in set(allowed_ports) for host in hosts}
@@ -201,7 +220,7 @@ def route_to(
 @contextlib.contextmanager
 def routed_to(lab: RoutableLab) -> Iterator[None]:
     """Route every lab service to ``lab``, trusting its CA, for the duration of the block."""
-    endpoints = {name: lab.endpoint(name) for name in SERVICES}
+    endpoints = lab.endpoints()
     with route_to(endpoints, allowed_ports=lab.backend_ports(), ca_file=lab.ca_file):
         yield
 
@@ -222,7 +241,9 @@ def _routed_getaddrinfo(
     name = None if host is None else _text(host)
     if policy is None:  # uninstalled since the caller looked this function up
         return _system_getaddrinfo(host, port, family, type, proto, flags)
-    if not name or _is_address(name):  # nothing to resolve, nothing leaves
+    if name and _is_address(name) and (_normalised(name), _port_number(port)) in policy.routes:
+        name = _normalised(name)  # a lab host's documentation address: routed like its name
+    elif not name or _is_address(name):  # nothing to resolve, nothing leaves
         numeric = socket.AI_NUMERICHOST if name else 0
         infos = policy.system_getaddrinfo(host, port, family, type, proto, flags | numeric)
         if name:
@@ -230,10 +251,11 @@ def _routed_getaddrinfo(
                 _remember(sockaddr[0], sockaddr[1], name)
         return infos
     asked = f"{name}:{_port_text(port)}"
-    if name.rstrip(".").lower() not in _LAB_NAMES:
+    key = name.rstrip(".").lower()
+    if key not in _LAB_HOSTS:
         raise LabNameRefused(f"{_REFUSED}{asked} n'est pas un serveur du labo. {policy.served()}")
     standard = _port_number(port)
-    route = policy.routes.get(standard) if standard is not None else None
+    route = policy.routes.get((key, standard)) if standard is not None else None
     if route is None:
         raise LabNameRefused(
             f"{_REFUSED}{asked} n'est pas un service du labo (port non servi). {policy.served()}"
@@ -267,9 +289,17 @@ _ROUTED_METHODS: dict[str, Callable[..., Any]] = {
 
 def _routed_address(sock: socket.socket, address: Any) -> Any:
     """``address`` with its host name resolved by the lab (or refused); others unchanged."""
-    if _policy is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+    policy = _policy
+    if policy is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
         return address
-    if not _names_a_host(address) or len(address) < 2:
+    if not isinstance(address, tuple) or len(address) < 2:
+        return address
+    target = _target(sock, address)
+    if target is not None and target in policy.routes:
+        route = policy.routes[target]  # a lab host's documentation address
+        _remember(*route, _LAB_HOST_NAME.get(target[0], target[0]))
+        return route if sock.family == socket.AF_INET else (f"::ffff:{route[0]}", route[1], 0, 0)
+    if not _names_a_host(address):
         return address
     infos = _routed_getaddrinfo(address[0], address[1], sock.family, sock.type)
     return infos[0][4]

@@ -25,7 +25,7 @@ def register(lab: Lab | None) -> None:
 
 
 def current_lab() -> Lab:
-    if _current is None or _current.context is None:
+    if _current is None or _current.shared is None:
         raise RuntimeError(
             "aucun labo n'est démarré dans ce processus : exécutez l'exemple avec "
             "« python -m labo run <exemple> »."
@@ -36,14 +36,14 @@ def current_lab() -> Lab:
 @contextlib.contextmanager
 def serveur_pop3_ancien() -> Iterator[None]:
     """Inside this block, POP3 on port 110 accepts passwords in clear, like a legacy server."""
-    context = current_lab().context
-    assert context is not None
-    previous = context.options
-    context.options = dataclasses.replace(previous, pop3_plaintext_passwords=True)
+    shared = current_lab().shared
+    assert shared is not None
+    previous = shared.options
+    shared.options = dataclasses.replace(previous, pop3_plaintext_passwords=True)
     try:
         yield
     finally:
-        context.options = previous
+        shared.options = previous
 
 
 def deposer(

@@ -12,12 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from labo.context import LabOptions
-from labo.identity import SERVER_NAME, SERVICES, USERS
+from labo.identity import PROVIDERS, SERVICES, USERS, user_by_address
 from labo.lab import Lab
 from labo.wire.transcript import Event, Recorder
 
-#: Fixed high ports: the standard port with a leading 10 (25 → 10025, 993 → 10993).
-SERVE_PORTS = {name: 10000 + service.port for name, service in SERVICES.items()}
+#: Fixed high ports: the standard port with a leading 10 for example.com (587 → 10587) and 20 for
+#: example.org (993 → 20993).
+_PORT_BASES = {"example.com": 10000, "example.org": 20000}
+SERVE_PORTS = {
+    (domain, name): base + service.port
+    for domain, base in _PORT_BASES.items()
+    for name, service in SERVICES.items()
+}
 
 _TLS_LABEL = {"starttls": "en clair, puis STARTTLS/STLS", "implicit": "TLS implicite"}
 _NB = "\u00a0"  # before « : ; ? ! » and inside guillemets (French typography)
@@ -98,27 +104,31 @@ def _start_failure(problem: OSError) -> str:
 
 def banner(description: dict[str, Any], describe: str | None) -> str:
     """What a person reads at start: services, accounts, the CA to trust, a command to try."""
-    lines = ["Le labo de messagerie est prêt.", "", f"Services{_NB}:"]
-    for name, entry in description["services"].items():
-        service = SERVICES[name]
-        lines.append(
-            f"  {name:<12} {entry['host']}:{entry['port']:<6} "
-            f"(rôle du port {service.port}, {_TLS_LABEL[entry['tls']]})"
-        )
+    lines = ["Le labo de messagerie est prêt."]
+    for domain, provider in description["providers"].items():
+        lines += ["", f"Fournisseur {domain}{_NB}:"]
+        for name, entry in provider["services"].items():
+            service = SERVICES[name]
+            lines.append(
+                f"  {name:<12} {entry['hostname']:<18} {entry['host']}:{entry['port']:<6} "
+                f"(rôle du port {service.port}, {_TLS_LABEL[entry['tls']]})"
+            )
     lines += ["", f"Utilisateurs (identifiant / mot de passe){_NB}:"]
     lines += [f"  {user.login} / {user.password}" for user in USERS]
-    imap = description["services"]["imap"]
+    bob = user_by_address("bob@example.org")
+    assert bob is not None
+    imap = description["providers"][bob.domain]["services"]["imap"]
     address = f"[{imap['host']}]" if ":" in imap["host"] else imap["host"]
-    alice = USERS[0]
+    name = PROVIDERS[bob.domain].host("imap").name
     lines += [
         "",
         f"Autorité de certification à approuver{_NB}: {description['ca_file']}",
-        f"Nom de serveur (certificats, --resolve){_NB}: {SERVER_NAME}",
+        "Chaque serveur présente un certificat à son nom (colonne du milieu)"
+        f"{_NB}: --resolve dit à curl de trouver ce nom sur {imap['host']}.",
         "",
         f"Exemple{_NB}: curl --ssl-reqd --cacert {description['ca_file']} \\",
-        f"            --resolve {SERVER_NAME}:{imap['port']}:{address} \\",
-        f"            --user {alice.login}:{alice.password} "
-        f"imap://{SERVER_NAME}:{imap['port']}/INBOX",
+        f"            --resolve {name}:{imap['port']}:{address} \\",
+        f"            --user {bob.login}:{bob.password} imap://{name}:{imap['port']}/INBOX",
     ]
     if describe:
         lines.append(f"Description JSON écrite dans {describe} (effacée à l'arrêt).")

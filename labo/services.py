@@ -1,7 +1,7 @@
 """Glue between a service description and the code that serves it.
 
-Each protocol package exposes ``async def start(ctx, service) -> Backend``: a server listening on
-an ephemeral loopback port, plain for ``starttls`` services and TLS from the first byte for
+Each protocol package exposes ``async def start(ctx, service) -> Backend``: one provider's server
+(``ctx`` is that provider's context) listening on an ephemeral loopback port, plain for ``starttls`` services and TLS from the first byte for
 ``implicit`` ones. The recording proxy then stands in front of it.
 """
 
@@ -14,6 +14,9 @@ from typing import Protocol
 from labo.context import LabContext
 from labo.identity import Service
 from labo.wire.transcript import Recorder
+
+#: The servers that read the client's address from a PROXY header (POP3 never shows it).
+PROXY_PROTOCOL_SERVERS = frozenset({"smtp", "imap"})
 
 
 class Backend(Protocol):
@@ -58,13 +61,16 @@ async def start_service(
         proxy = await start_proxy(
             service,
             backend_port=backend.port,
+            hostname=ctx.hostname_for(service),
+            server_address=ctx.provider.host(service.host_role).address,
             tls=ctx.tls,
             recorder=recorder,
             host=host,
             port=port,
-            # pymap trusts a 127.0.0.1 peer as "secure" (no LOGINDISABLED before STARTTLS): the
-            # PROXY protocol header presents the recorded client as remote, as a real client is.
-            proxy_protocol=service.protocol == "imap",
+            # The PROXY protocol header tells the server its client's address on the lab's
+            # Internet: the MX writes it in Received: and checks SPF against it; pymap would
+            # trust a 127.0.0.1 peer as "secure" (no LOGINDISABLED before STARTTLS).
+            proxy_protocol=service.protocol in PROXY_PROTOCOL_SERVERS,
         )
     except BaseException:
         await backend.close()  # e.g. the proxy's port is taken: the lab never knew this backend

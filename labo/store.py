@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from labo.clock import LabClock
-from labo.identity import SERVER_NAME, USERS, User
+from labo.identity import USERS, User
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,24 @@ class StoredMessage:
 
 
 class MailStore:
-    """Maildirs under ``root/mail/<login>/``, plus the POP3 maildrop locks (RFC 1939 §4)."""
+    """Maildirs under ``root/mail/<login>/``, plus the POP3 maildrop locks (RFC 1939 §4).
 
-    def __init__(self, root: Path, clock: LabClock) -> None:
+    One store per provider: ``users`` are the mailboxes it keeps, ``hostname`` the name of the
+    machine that writes them (the end of every Maildir file name).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        clock: LabClock,
+        *,
+        users: Sequence[User] = USERS,
+        hostname: str = "imap.example.org",
+    ) -> None:
         self.root = root
         self.mail_root = root / "mail"
+        self.users = tuple(users)
+        self.hostname = hostname
         self._clock = clock
         self._sequence = 0
         self._mutex = threading.Lock()
@@ -63,7 +76,7 @@ class MailStore:
         with self._mutex:
             if self.mail_root.exists():
                 shutil.rmtree(self.mail_root)
-            for user in USERS:
+            for user in self.users:
                 self._make_maildir(self.maildir(user))
             self._sequence = 0
             self._locked.clear()
@@ -82,6 +95,8 @@ class MailStore:
 
         The rename is atomic, so a reader never sees half a message. Returns the message key.
         """
+        if user not in self.users:
+            raise LookupError(f"{user.address} n'a pas de boîte chez ce fournisseur")
         directory = self.maildir(user, folder)
         self._make_maildir(directory)
         key, when = self.next_key()
@@ -106,7 +121,7 @@ class MailStore:
             self._sequence += 1
             sequence = self._sequence
             when = self._clock.now().timestamp()
-        return f"{int(when)}.M{sequence:06d}P0.{SERVER_NAME}", when
+        return f"{int(when)}.M{sequence:06d}P0.{self.hostname}", when
 
     def messages(self, user: User) -> list[StoredMessage]:
         """The INBOX messages of ``user`` in delivery order (``new/`` and ``cur/``)."""

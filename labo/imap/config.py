@@ -14,7 +14,6 @@ from pymap.concurrent import Subsystem
 from pysasl.hashing import Cleartext
 
 from labo.context import LabContext
-from labo.identity import SERVER_NAME
 
 #: Largest APPEND literal, announced as APPENDLIMIT (RFC 7889): 10 MiB, the SMTP server's SIZE.
 #: pymap's default is 1 GB, read into memory.
@@ -29,22 +28,21 @@ MAX_COMMAND = MAX_APPEND_SIZE + MAX_LINE
 #: Consecutive BAD commands after which the server says BYE and closes the connection.
 BAD_COMMAND_LIMIT = 5
 
-#: The text of the greeting, after ``* OK [CAPABILITY ...]``: no host-dependent part.
-GREETING = f"{SERVER_NAME} IMAP ready".encode("ascii")
-
-
 class LabImapConfig(Config):
-    """pymap's maildir configuration, with the lab's greeting."""
+    """pymap's maildir configuration, with the provider's greeting."""
+
+    #: The text of the greeting, after ``* OK [CAPABILITY ...]``: the provider's IMAP host.
+    lab_greeting = b"IMAP ready"
 
     @property
     def greeting(self) -> bytes:
-        return GREETING  # pymap's default names the machine (socket.getfqdn())
+        return self.lab_greeting  # pymap's default names the machine (socket.getfqdn())
 
 
 def build_config(ctx: LabContext, *, starttls: bool) -> LabImapConfig:
     """The configuration of one listener; ``starttls`` False for implicit TLS (imaps)."""
     asyncio_subsystem = Subsystem.for_asyncio()
-    return LabImapConfig(
+    config = LabImapConfig(
         Namespace(),
         host="127.0.0.1",
         port=0,
@@ -64,3 +62,5 @@ def build_config(ctx: LabContext, *, starttls: bool) -> LabImapConfig:
         max_append_len=MAX_APPEND_SIZE,
         bad_command_limit=BAD_COMMAND_LIMIT,
     )
+    config.lab_greeting = f"{ctx.provider.host('imap').name} IMAP ready".encode("ascii")
+    return config

@@ -12,7 +12,6 @@ import threading
 import weakref
 
 from labo.clock import EPOCH
-from labo.identity import SERVER_NAME
 from labo.store import MailStore
 
 #: The "clock" half of every banner: the lab's first instant, as Unix time.
@@ -22,7 +21,8 @@ STAMP = int(EPOCH.timestamp())
 class BannerSource:
     """Hands out ``<1.STAMP@host>``, ``<2.STAMP@host>``… and starts over on ``reset``."""
 
-    def __init__(self) -> None:
+    def __init__(self, hostname: str) -> None:
+        self._hostname = hostname
         self._issued = 0
         self._lock = threading.Lock()  # reset() is called from the thread that resets the store
 
@@ -30,7 +30,7 @@ class BannerSource:
         with self._lock:
             self._issued += 1
             number = self._issued
-        return f"<{number}.{STAMP}@{SERVER_NAME}>"
+        return f"<{number}.{STAMP}@{self._hostname}>"
 
     def reset(self) -> None:
         with self._lock:
@@ -40,11 +40,11 @@ class BannerSource:
 _sources: weakref.WeakKeyDictionary[MailStore, BannerSource] = weakref.WeakKeyDictionary()
 
 
-def banner_source(store: MailStore) -> BannerSource:
+def banner_source(store: MailStore, hostname: str) -> BannerSource:
     """The banner counter of ``store``, created and hooked to its resets on first use."""
     source = _sources.get(store)
     if source is None:
-        source = BannerSource()
+        source = BannerSource(hostname)
         store.on_reset(source.reset)
         _sources[store] = source
     return source

@@ -26,7 +26,7 @@ class Pop3Server:
         self._ctx = ctx
         self._service = service
         self._idle_timeout = idle_timeout
-        self._banners = banner_source(ctx.store)
+        self._banners = banner_source(ctx.store, ctx.provider.host("pop").name)
         self._server: asyncio.Server | None = None
         self._sessions: dict[asyncio.Task[None], LineChannel] = {}
 

@@ -19,7 +19,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 
 from labo.context import LabContext
-from labo.identity import SERVER_NAME, Service, User
+from labo.identity import Service, User
 from labo.pop3.channel import LineChannel, LineTooLong
 from labo.pop3.credentials import (
     MECHANISMS,
@@ -111,7 +111,7 @@ class Pop3Session:
     async def run(self) -> None:
         """Greet, then serve commands until QUIT, departure, inactivity or cancellation."""
         try:
-            await self._ok(f"{SERVER_NAME} POP3 ready {self._banner}")
+            await self._ok(f"{self._ctx.provider.host('pop').name} POP3 ready {self._banner}")
             while not self._finished:
                 async with asyncio.timeout(self._idle_timeout):
                     await self._serve_next_command()

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 from collections import defaultdict
+from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -46,6 +47,12 @@ class DeliveryHandler:
         self._store = ctx.store
         self._clock = ctx.clock
         self._queue_ids = queue_ids
+
+    async def handle_PROXY(
+        self, server: SMTP, session: Session, envelope: Envelope, proxy_data: Any
+    ) -> bool:
+        """The recording proxy's header: the client's address on the lab's Internet."""
+        return proxy_data.src_addr is not None
 
     async def handle_EHLO(
         self,
@@ -124,6 +131,7 @@ class DeliveryHandler:
         arrival = Arrival(
             helo=session.host_name or "unknown",
             peer_ip=_peer_ip(session),
+            by=server.hostname,
             protocol=protocol_keyword(
                 extended=session.extended_smtp,
                 tls=session.ssl is not None,
@@ -161,7 +169,7 @@ class DeliveryHandler:
         The MX (port 25) is the last hop for both lab domains. The MSA delivers its own domain's
         mail and relays the other domain's to that domain's MX, like two providers would.
         """
-        if not self._policy.submission or "smtp" not in self._ctx.proxy_ports:
+        if not self._policy.submission or not self._ctx.shared.proxy_ports:
             # A backend started alone (unit tests) has no MX to reach: it delivers everything.
             return list(rcpt_tos), {}
         sender_domain = relay_domain(mail_from)
@@ -199,6 +207,10 @@ def _mailbox_owner(address: str) -> User:
 
 
 def _peer_ip(session: Session) -> str:
+    """The client's address as the PROXY header gave it, else the socket's."""
+    proxy = session.proxy_data
+    if proxy is not None and proxy.src_addr is not None:
+        return str(proxy.src_addr)
     peer = session.peer
     return str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
 

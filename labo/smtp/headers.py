@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 
-from labo.identity import SERVER_NAME
-
 #: RFC 5322 §2.1.1: lines SHOULD NOT be longer than 78 characters, CRLF excluded.
 MAX_LINE = 78
 
@@ -32,6 +30,7 @@ class Arrival:
 
     helo: str
     peer_ip: str
+    by: str  # the receiving server's own name
     protocol: str  # RFC 3848 keyword, see protocol_keyword()
     tls: str | None  # e.g. "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256 bits)"
     queue_id: str
@@ -75,7 +74,7 @@ def received_header(arrival: Arrival, recipient: str | None) -> bytes:
     received = [
         f"from {helo} ({helo} {address_literal(arrival.peer_ip)})",
         *([f"(using {arrival.tls})"] if arrival.tls else []),
-        f"by {SERVER_NAME} (labo)",
+        f"by {arrival.by} (labo)",
         f"with {arrival.protocol} id {arrival.queue_id}" + ("" if recipient else ";"),
         *([f"for {angle(recipient)};"] if recipient else []),
         format_datetime(arrival.when),

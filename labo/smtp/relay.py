@@ -17,7 +17,7 @@ import socket
 from collections.abc import Sequence
 
 from labo.context import LabContext
-from labo.identity import SERVER_NAME
+from labo.identity import Provider, provider_of
 from labo.wire.labels import REGISTRY, ClientInfo
 
 #: How long the relay waits for the MX at each step; the MX is on the same machine.
@@ -44,19 +44,23 @@ class _MxClient(smtplib.SMTP):
     (« MTA d'example.com ») and which name it asked for, without a name lookup.
     """
 
-    def __init__(self, host: str, proxy_port: int, label: str) -> None:
+    def __init__(self, host: str, proxy_port: int, sender: Provider) -> None:
         self._proxy_port = proxy_port
-        self._label = label
+        self._client = ClientInfo(
+            f"MTA d'{sender.domain}", host, address=sender.host("smtp").address
+        )
         # Given the host, smtplib connects at once and keeps the name for STARTTLS's SNI and
         # certificate check, as it would for a name found in DNS.
-        super().__init__(host, 25, local_hostname=SERVER_NAME, timeout=RELAY_TIMEOUT)
+        super().__init__(
+            host, 25, local_hostname=sender.host("smtp").name, timeout=RELAY_TIMEOUT
+        )
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.settimeout(timeout)
             sock.bind(("127.0.0.1", 0))
-            REGISTRY.register(sock.getsockname()[1], ClientInfo(self._label, host))
+            REGISTRY.register(sock.getsockname()[1], self._client)
             sock.connect(("127.0.0.1", self._proxy_port))
         except BaseException:
             sock.close()
@@ -77,8 +81,11 @@ def relay(
     if len(domains) != 1:
         raise RelayError(f"un relais par domaine, pas {sorted(domains)}")
     [domain] = domains
+    sender = provider_of(sender_domain)
+    if sender is None or (domain, "smtp") not in ctx.shared.proxy_ports:
+        raise RelayError(f"pas de relais de {sender_domain} vers {domain} dans le labo")
     try:
-        client = _MxClient(mx_name(domain), ctx.proxy_ports["smtp"], f"MTA d'{sender_domain}")
+        client = _MxClient(mx_name(domain), ctx.shared.proxy_ports[(domain, "smtp")], sender)
     except (smtplib.SMTPException, OSError, ValueError) as error:
         raise RelayError(str(error)) from error
     try:

@@ -11,14 +11,14 @@ import asyncio
 import logging
 
 from labo.context import LabContext
-from labo.identity import SERVER_NAME, Service
+from labo.identity import Service
 from labo.smtp.auth import authenticate
 from labo.smtp.handler import DeliveryHandler
 from labo.smtp.policy import policy_for
 from labo.smtp.queue_ids import queue_ids_for
 from labo.smtp.session import LabSMTP
 
-#: Greeting ``220 mail.example.net ESMTP``: no software name or version (aiosmtpd's default
+#: Greeting ``220 mx.example.org ESMTP``: no software name or version (aiosmtpd's default
 #: ident "Python SMTP 1.4.6" would change every approved transcript at each upgrade).
 IDENT = "ESMTP"
 
@@ -27,6 +27,9 @@ MAX_MESSAGE_SIZE = 10 * 1024 * 1024
 
 #: Idle time before the server hangs up (RFC 5321 §4.5.3.2.7: at least five minutes).
 IDLE_TIMEOUT = 300.0
+
+#: Seconds a connection has to send its PROXY header (the recording proxy sends it at once).
+PROXY_TIMEOUT = 10.0
 
 LISTEN_HOST = "127.0.0.1"
 
@@ -72,7 +75,7 @@ async def start(ctx: LabContext, service: Service) -> SMTPBackend:
             policy=policy,
             sessions=sessions,
             loop=loop,
-            hostname=SERVER_NAME,
+            hostname=ctx.hostname_for(service),
             ident=IDENT,
             tls_context=ctx.tls.server_context() if policy.offers_starttls else None,
             require_starttls=policy.requires_starttls,
@@ -80,6 +83,8 @@ async def start(ctx: LabContext, service: Service) -> SMTPBackend:
             authenticator=authenticate,
             data_size_limit=MAX_MESSAGE_SIZE,
             timeout=IDLE_TIMEOUT,
+            # The recording proxy says who the client is on the lab's Internet.
+            proxy_protocol_timeout=PROXY_TIMEOUT,
         )
 
     server = await loop.create_server(

@@ -58,7 +58,13 @@ class LabSMTP(SMTP):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         upgrading = self._original_transport is not None  # second call, after STARTTLS
+        # aiosmtpd starts a new session after STARTTLS (RFC 3207 §4.2): the client is still
+        # the one the PROXY header named.
+        proxy_data = self.session.proxy_data if upgrading and self.session else None
         super().connection_made(transport)
+        if proxy_data is not None:
+            assert self.session is not None
+            self.session.proxy_data = proxy_data
         self._sessions.add(self)
         if not upgrading and isinstance(transport, sslproto._SSLProtocolTransport):
             self._adopt_implicit_tls(transport)

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from labo.identity import DEVICE_NETWORK, FIRST_DEVICE_HOST
+
 DEFAULT_CLIENT = "client"
 
 #: The label of a connection nobody registered: a real client (curl, Thunderbird) under
@@ -25,6 +27,9 @@ _current = contextvars.ContextVar("labo_client_label", default=DEFAULT_CLIENT)
 class ClientInfo:
     label: str
     hostname: str  # the name the client asked for, e.g. smtp.example.com
+    #: The client's address on the lab's Internet (a server's own, for the lab's MTA); None for
+    #: a device, which gets a home address from ``DEVICES``.
+    address: str | None = None
 
 
 @contextlib.contextmanager
@@ -66,5 +71,32 @@ class LabelRegistry:
             self._by_port.clear()
 
 
+class DeviceAddresses:
+    """Home addresses for client devices: 203.0.113.101, .102… in the order devices appear.
+
+    Servers see each device under one stable address for a whole scenario (the PROXY header
+    and ``Received:`` show it); numbering by first appearance keeps transcripts repeatable.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_label: dict[str, str] = {}
+
+    def address_for(self, label: str) -> str:
+        with self._lock:
+            address = self._by_label.get(label)
+            if address is None:
+                address = f"{DEVICE_NETWORK}.{FIRST_DEVICE_HOST + len(self._by_label)}"
+                self._by_label[label] = address
+            return address
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_label.clear()
+
+
 #: One registry per process: the lab and the code it serves share it.
 REGISTRY = LabelRegistry()
+
+#: The devices' addresses, per process like ``REGISTRY`` and cleared with it at each lab reset.
+DEVICES = DeviceAddresses()

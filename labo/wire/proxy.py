@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from labo.identity import Service
-from labo.tls import LabTLS
+from labo.tls import ProviderTLS
 from labo.wire.relay import Relay, RelaySettings
 from labo.wire.transcript import Recorder
 
@@ -88,7 +88,9 @@ async def start_proxy(
     service: Service,
     *,
     backend_port: int,
-    tls: LabTLS,
+    hostname: str,
+    server_address: str,
+    tls: ProviderTLS,
     recorder: Recorder,
     host: str,
     port: int,
@@ -97,11 +99,15 @@ async def start_proxy(
     """Listen on (``host``, ``port``) and relay each client to 127.0.0.1:``backend_port``.
 
     ``port`` 0 asks for an ephemeral port (see ``RecordingProxy.port``). With ``proxy_protocol``,
-    each backend connection starts with a PROXY v1 header (``labo.wire.proxy_header``).
+    each backend connection starts with a PROXY v1 header (``labo.wire.proxy_header``) naming
+    the client's and ``server_address`` (the server's address on the lab's Internet); the proxy
+    checks the server's certificate for ``hostname``.
     """
     settings = RelaySettings(
         service=service,
         backend_port=backend_port,
+        hostname=hostname,
+        server_address=server_address,
         recorder=recorder,
         server_context=tls.server_context(),
         client_context=tls.client_context(),

@@ -1,19 +1,18 @@
-"""The PROXY protocol header that presents a recorded client to its server as a remote peer.
+"""The PROXY protocol header that tells a lab server who its client is on the lab's Internet.
 
-pymap treats a 127.0.0.1 peer as already secure: it would offer LOGIN before STARTTLS and show a
-dialogue no real client ever sees. Behind the proxy every peer is 127.0.0.1, so the proxy opens
-each backend connection with a PROXY v1 header naming documentation addresses instead.
+Behind the recording proxy every peer is 127.0.0.1. A real server sees its client's address:
+the MX checks SPF against it and writes it in ``Received:``; pymap would treat 127.0.0.1 as
+already secure and offer LOGIN before STARTTLS. So the proxy opens each backend connection with
+a PROXY v1 header naming the client's and the server's documentation addresses (RFC 5737): data
+in a header only, nothing ever connects to them.
 """
 
 from __future__ import annotations
 
-#: TEST-NET-1 addresses (RFC 5737): data in a header only, nothing ever connects to them.
-CLIENT_ADDRESS = "192.0.2.10"
-SERVER_ADDRESS = "192.0.2.1"
 
-
-def proxy_header(client_port: int, service_port: int) -> bytes:
-    """The PROXY v1 line for a client on ``client_port`` reaching the standard ``service_port``."""
+def proxy_header(client_address: str, client_port: int, server_address: str, port: int) -> bytes:
+    """The PROXY v1 line for ``client_address:client_port`` reaching ``server_address:port``."""
+    family = "TCP6" if ":" in client_address else "TCP4"
     return (
-        f"PROXY TCP4 {CLIENT_ADDRESS} {SERVER_ADDRESS} {client_port} {service_port}\r\n"
+        f"PROXY {family} {client_address} {server_address} {client_port} {port}\r\n"
     ).encode("ascii")

@@ -21,9 +21,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from labo.identity import SERVER_NAME, Service
+from labo.identity import Service
 from labo.wire.handshake import HandshakeFailed, Side, secure
-from labo.wire.labels import EXTERNAL_CLIENT, REGISTRY, ClientInfo
+from labo.wire.labels import DEVICES, EXTERNAL_CLIENT, REGISTRY, ClientInfo
 from labo.wire.lines import LineSplitter, strip_line_ending
 from labo.wire.proxy_header import proxy_header
 from labo.wire.starttls import Verdict, watcher_for
@@ -59,6 +59,9 @@ class RelaySettings:
 
     service: Service
     backend_port: int
+    #: The server's name (its certificate's, checked by the proxy) and its lab address.
+    hostname: str
+    server_address: str
     recorder: Recorder
     server_context: ssl.SSLContext  # what the proxy presents to clients
     client_context: ssl.SSLContext  # how the proxy checks the lab server
@@ -130,6 +133,7 @@ class Relay:
         self._waiting: list[tuple[Leg, EventKind, bytes]] = []
         self._held = b""  # client bytes that followed its TLS request, until the answer
         self._client_port = 0
+        self._client_address = ""
 
     @property
     def closed(self) -> bool:
@@ -144,7 +148,8 @@ class Relay:
         self._client_port = int(peer[1]) if peer else 0
         info = REGISTRY.claim(self._client_port) if self._client_port else None
         if info is None:
-            info = ClientInfo(EXTERNAL_CLIENT, SERVER_NAME)
+            info = ClientInfo(EXTERNAL_CLIENT, self.settings.hostname)
+        self._client_address = info.address or DEVICES.address_for(info.label)
         service = self.settings.service
         self.number = self.settings.recorder.open(
             service.name, info.label, info.hostname, service.port
@@ -209,7 +214,12 @@ class Relay:
         if self.settings.proxy_protocol:
             # The first bytes the server reads: in clear before STARTTLS, and inside TLS on an
             # implicit-TLS listener, which asyncio decrypts before pymap reads the header.
-            header = proxy_header(self._client_port, self.settings.service.port)
+            header = proxy_header(
+                self._client_address,
+                self._client_port,
+                self.settings.server_address,
+                self.settings.service.port,
+            )
             self._write(self.server, header)
 
     async def _upgrade(self) -> None:
@@ -235,7 +245,7 @@ class Relay:
             self.settings.server_context if towards_client else self.settings.client_context,
             side=leg.side,
             server_side=towards_client,
-            server_hostname=None if towards_client else SERVER_NAME,
+            server_hostname=None if towards_client else self.settings.hostname,
         )
         leg.reading = True  # a fresh TLS transport reads
 

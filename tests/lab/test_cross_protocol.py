@@ -106,8 +106,7 @@ def parsed(data: bytes) -> Message:
 
 def inbox_file_names(lab: Lab, user: User) -> list[str]:
     """The INBOX files as the store holds them (``new/`` or ``cur/``, name with flags)."""
-    assert lab.context is not None
-    return [message.path.name for message in lab.context.store.messages(user)]
+    return [message.path.name for message in lab.store_of(user).messages(user)]
 
 
 # -- SMTP delivery is seen by both readers ------------------------------------------------------

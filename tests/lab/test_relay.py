@@ -68,7 +68,7 @@ def test_the_relay_uses_starttls_and_no_authentication(fresh: Lab) -> None:
 
 def test_the_delivered_message_carries_one_received_header_per_hop(fresh: Lab) -> None:
     submit(fresh, ["bob@example.org"])
-    [stored] = fresh.context.store.messages(BOB)
+    [stored] = fresh.store_of(BOB).messages(BOB)
     message = email.message_from_bytes(stored.read())
     hops = message.get_all("Received")
     assert len(hops) == 2
@@ -80,11 +80,11 @@ def test_the_delivered_message_carries_one_received_header_per_hop(fresh: Lab) -
 def test_mail_for_the_senders_own_domain_is_not_relayed(fresh: Lab) -> None:
     transcript = submit(fresh, ["alice@example.com"])
     assert len(opened(transcript)) == 1
-    assert len(fresh.context.store.messages(ALICE)) == 1
+    assert len(fresh.store_of(ALICE).messages(ALICE)) == 1
 
 
 def test_recipients_in_both_domains_get_one_copy_each(fresh: Lab) -> None:
     transcript = submit(fresh, ["alice@example.com", "bob@example.org"])
     assert len(opened(transcript)) == 2
-    assert len(fresh.context.store.messages(ALICE)) == 1
-    assert len(fresh.context.store.messages(BOB)) == 1
+    assert len(fresh.store_of(ALICE).messages(ALICE)) == 1
+    assert len(fresh.store_of(BOB).messages(BOB)) == 1
