@@ -175,11 +175,27 @@ def _recipient_fields(recipient: RecipientState) -> Message:
 
 
 def _fields(*pairs: tuple[str, str]) -> Message:
-    """One block of ``name: value`` fields (RFC 3464 §2.1), flattened by ``email``."""
-    block = Message(policy=policy.SMTP)
+    """One block of ``name: value`` fields (RFC 3464 §2.1), each folded to 78 columns.
+
+    ``email`` would fold a long ``Diagnostic-Code`` right after its colon; folded here at the
+    last space that fits, with one space of continuation, it reads well and unfolds to the
+    exact reply. A compat32 block keeps the folding as given.
+    """
+    block = Message()
     for name, value in pairs:
-        block[name] = value
+        block[name] = _folded(name, value)
     return block
+
+
+def _folded(name: str, value: str) -> str:
+    lines = textwrap.wrap(
+        f"{name}: {value}",
+        width=78,
+        subsequent_indent=" ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines).removeprefix(f"{name}: ")
 
 
 # -- the returned headers -----------------------------------------------------------------------

@@ -6,8 +6,11 @@ attempt (``Delivered`` once none is left), and every call is recorded.
 
 from __future__ import annotations
 
+import email
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
 
 from labo.queue import Delivered, Outcome, QueueEntry
 
@@ -29,15 +32,17 @@ class ScriptedTransport:
 
     script: dict[str, list[Outcome]] = field(default_factory=dict)
     calls: list[tuple[str, tuple[str, ...], bytes]] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
 
     async def __call__(self, entry: QueueEntry, recipients: Sequence[str]) -> Mapping[str, Outcome]:
         self.calls.append((entry.id, tuple(recipients), entry.read_message()))
-        return {
-            r: (self.script[r].pop(0) if self.script.get(r) else Delivered()) for r in recipients
-        }
+        outcomes = {r: self._next(r) for r in recipients}
+        self.delivered += [r for r, outcome in outcomes.items() if isinstance(outcome, Delivered)]
+        return outcomes
 
-    def delivered_to(self, address: str) -> int:
-        return sum(address in recipients for _, recipients, _ in self.calls)
+    def _next(self, recipient: str) -> Outcome:
+        planned = self.script.get(recipient)
+        return planned.pop(0) if planned else Delivered()
 
 
 @dataclass
@@ -48,3 +53,23 @@ class RecordingSink:
 
     async def __call__(self, mail_from: str, recipient: str, message: bytes) -> None:
         self.reports.append((mail_from, recipient, message))
+
+
+def parse_report(raw: bytes) -> EmailMessage:
+    """A report parsed back with ``email``, as a mail client would read it."""
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def report_fields(raw: bytes) -> list[dict[str, str]]:
+    """The field blocks of the report's ``message/delivery-status`` part, per message first."""
+    status = next(
+        p for p in parse_report(raw).walk() if p.get_content_type() == "message/delivery-status"
+    )
+    return [dict(block.items()) for block in status.get_payload()]
+
+
+def failed_recipients(raw: bytes) -> list[str]:
+    """The ``Final-Recipient`` addresses a report names."""
+    return [block["Final-Recipient"].removeprefix("rfc822; ") for block in report_fields(raw)[1:]]
