@@ -123,7 +123,7 @@ def _english_reason(recipient: RecipientState, lifetime: timedelta) -> str:
 
 
 def _days_fr(lifetime: timedelta) -> str:
-    return f"{lifetime.days} jour" + ("s" if lifetime.days > 1 else "")
+    return f"{lifetime.days}{_NBSP}jour" + ("s" if lifetime.days > 1 else "")
 
 
 def _days_en(lifetime: timedelta) -> str:
