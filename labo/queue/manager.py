@@ -81,19 +81,27 @@ class QueueManager:
     # -- one run ----------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        """Passes over the queue until one finds nothing due (a kick may add work meanwhile)."""
+        """Passes over the queue until one finds nothing new to do.
+
+        Within a run each entry is tried once, so an entry that keeps failing cannot spin the
+        loop; a ``kick()`` during the run (the clock moved, a message arrived) starts afresh.
+        """
+        seen: set[str] = set()
         while True:
+            if self._again:
+                seen.clear()
             self._again = False
             now = self._clock.peek()
-            tried = 0
-            for entry in self._queue.entries():
-                if entry.is_due(now):
-                    tried += 1
-                    try:
-                        await self._process(entry, now)
-                    except Exception:
-                        log.exception("file d'attente : échec du traitement de %s", entry.id)
-            if not self._again and tried == 0:
+            due = [e for e in self._queue.entries() if e.id not in seen and e.is_due(now)]
+            for entry in due:
+                if self._closed:  # cancel() only lands at a real suspension point
+                    return
+                seen.add(entry.id)
+                try:
+                    await self._process(entry, now)
+                except Exception:
+                    log.exception("file d'attente : échec du traitement de %s", entry.id)
+            if not due and not self._again:
                 return
 
     async def _process(self, entry: QueueEntry, now: datetime) -> None:

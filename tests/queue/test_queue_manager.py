@@ -310,3 +310,23 @@ def _kick_and_wait(manager: QueueManager) -> None:
         await manager.wait_idle()
 
     asyncio.run(kick_and_wait())
+
+
+def test_an_entry_that_cannot_be_processed_is_tried_once_per_run(
+    queue: MailQueue, sink: RecordingSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[str] = []
+
+    async def refusing(entry: QueueEntry, recipients: Sequence[str]) -> Mapping[str, Outcome]:
+        calls.append(entry.id)
+        if len(calls) > 1:
+            manager.close()  # a second attempt in the same run: stop the loop and fail below
+        return {r: Permanent(UNKNOWN) for r in recipients}
+
+    manager = QueueManager(queue, refusing, sink, REPORTING_HOST)
+    entry = queue.enqueue("alice@example.com", ["nobody@example.org"], MESSAGE)
+    entry.message_path.unlink()  # the report cannot quote it: processing fails
+    with caplog.at_level(logging.ERROR, logger="labo.queue.manager"):
+        _kick_and_wait(manager)
+    assert calls == [entry.id]
+    assert "échec du traitement" in caplog.text
