@@ -41,7 +41,7 @@ class LabClock:
     def advance(self, delta: timedelta) -> None:
         """Move the clock ``delta`` ahead, as if that much time had passed."""
         if delta < timedelta(0):
-            raise ValueError("l'horloge du labo ne recule pas")
+            raise ValueError("l’horloge du labo ne recule pas")
         with self._lock:
             self._skipped += delta
 

@@ -65,7 +65,7 @@ class QueueManager:
         if self._task is not None and not self._task.done():
             self._again = True  # the running pass will look once more
             return
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="file d'attente")
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="file d’attente")
 
     async def wait_idle(self) -> None:
         """Return once no delivery run is going on (nor was started meanwhile)."""
@@ -100,7 +100,7 @@ class QueueManager:
                 try:
                     await self._process(entry, now)
                 except Exception:
-                    log.exception("file d'attente : échec du traitement de %s", entry.id)
+                    log.exception("file d’attente : échec du traitement de %s", entry.id)
             if not due and not self._again:
                 return
 
@@ -130,12 +130,12 @@ class QueueManager:
         try:
             outcomes = await self._transport(entry, targets)
         except Exception as error:
-            log.exception("file d'attente : échec du transport pour %s", entry.id)
+            log.exception("file d’attente : échec du transport pour %s", entry.id)
             reply = f"{TRANSPORT_FAILURE} ({error.__class__.__name__})"
             return {address: Temporary(reply) for address in targets}
         missing = [address for address in targets if address not in outcomes]
         if missing:
-            log.error("file d'attente : %s sans résultat pour %s", entry.id, ", ".join(missing))
+            log.error("file d’attente : %s sans résultat pour %s", entry.id, ", ".join(missing))
         return {address: outcomes.get(address, Temporary(TRANSPORT_FAILURE)) for address in targets}
 
     async def _report(self, entry: QueueEntry) -> QueueEntry:
@@ -145,7 +145,7 @@ class QueueManager:
             return entry
         if is_null_sender(entry.mail_from):
             log.warning(
-                "file d'attente : %s, message sans expéditeur (<>) non remis à %s : pas de rapport"
+                "file d’attente : %s, message sans expéditeur (<>) non remis à %s : pas de rapport"
                 " de non-remise sur un rapport (RFC 5321 §6.1)",
                 entry.id,
                 ", ".join(r.address for r in failed),
@@ -162,7 +162,7 @@ class QueueManager:
         try:
             await self._bounce_sink("<>", entry.mail_from.strip("<>"), report)
         except Exception:
-            log.exception("file d'attente : rapport de non-remise de %s à réessayer", entry.id)
+            log.exception("file d’attente : rapport de non-remise de %s à réessayer", entry.id)
             return entry
         return _mark_reported(entry)
 

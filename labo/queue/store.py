@@ -36,7 +36,7 @@ class MailQueue:
 
     def __init__(self, directory: Path, clock: LabClock, id_prefix: str = "") -> None:
         if len(id_prefix) >= ID_LENGTH:
-            raise ValueError(f"préfixe trop long pour un identifiant de file : {id_prefix!r}")
+            raise ValueError(f"préfixe trop long pour un identifiant de file : {id_prefix!r}")
         self.directory = directory
         self._clock = clock
         self._prefix = id_prefix
