@@ -1,0 +1,48 @@
+"""What one delivery attempt did for one recipient, as the transport reports it to the queue.
+
+Three outcomes, as an SMTP client sees them (RFC 5321 §4.2.1): the message was taken (2xx), the
+next hop asks to try again later (4xx, or no connection at all), or it refuses for good (5xx).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The next hop took the message for this recipient."""
+
+
+@dataclass(frozen=True)
+class Temporary:
+    """Try again later: ``reply`` is what the next hop said (``451 4.3.0 …``) or why it failed."""
+
+    reply: str
+
+
+@dataclass(frozen=True)
+class Permanent:
+    """Refused for good: ``reply`` is the refusal (``550 5.1.1 …``), ``remote_mta`` who said it."""
+
+    reply: str
+    remote_mta: str | None = None
+
+
+Outcome = Delivered | Temporary | Permanent
+
+_ENHANCED = re.compile(r"^[245]\d\d[ -]([245])\.(\d{1,3})\.(\d{1,3})(?:\s|$)")
+
+
+def enhanced_status(reply: str, *, permanent: bool) -> str:
+    """The RFC 3463 status of ``reply`` (``5.1.1``), or the generic ``5.0.0`` / ``4.0.0``."""
+    found = _ENHANCED.match(reply)
+    if found:
+        return ".".join(found.groups())
+    return "5.0.0" if permanent else "4.0.0"
+
+
+def one_line(reply: str) -> str:
+    """A multi-line SMTP reply as one line, for a DSN field or a queue listing."""
+    return " ".join(part.strip() for part in reply.splitlines() if part.strip())
