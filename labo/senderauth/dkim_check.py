@@ -56,7 +56,9 @@ def check_dkim(message: bytes, txt_lookup: TxtLookup) -> tuple[DkimResult, ...]:
     fields = [value for name, value in verifier.headers if name.lower() == b"dkim-signature"]
     if not fields:
         return (DkimResult("none"),)
-    return tuple(_check_one(message, index, value, txt_lookup) for index, value in enumerate(fields))
+    return tuple(
+        _check_one(message, index, value, txt_lookup) for index, value in enumerate(fields)
+    )
 
 
 def _check_one(message: bytes, index: int, value: bytes, txt_lookup: TxtLookup) -> DkimResult:
@@ -68,10 +70,16 @@ def _check_one(message: bytes, index: int, value: bytes, txt_lookup: TxtLookup) 
     b_value = _WHITESPACE.sub(b"", tags.get(b"b", b""))[:SIGNATURE_PREFIX]
     signature = b_value.decode("ascii", "replace") or None
     found = DkimResult("none", domain, selector, signature)
+    try:
+        dkim.validate_signature_fields(tags)
+    except dkim.DKIMException as error:
+        return replace(found, result="permerror", comment=comment_text(str(error)))
     lookup = _KeyLookup(txt_lookup)
     try:
         # A fresh verifier per signature: dkimpy keeps per-verification state on the instance.
         valid = dkim.DKIM(message, minkey=1024).verify(idx=index, dnsfunc=lookup)
+    except dkim.ValidationError:  # the tags were checked above: the body hash differs
+        return replace(found, result="fail", comment="body hash did not verify")
     except dkim.DKIMException as error:
         if lookup.dns_error is not None:
             return replace(found, result="temperror", comment="key lookup failed")

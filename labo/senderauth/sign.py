@@ -7,6 +7,7 @@ message signed at the same lab instant always gets the same signature.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import dkim
@@ -37,7 +38,15 @@ class _LabClockSigner(dkim.DKIM):
         super().__init__(message, linesep=b"\r\n")
         self._timestamp = str(timestamp).encode("ascii")
 
-    def gen_header(self, fields, include_headers, canon_policy, header_name, pk, standardize=False):  # type: ignore[no-untyped-def]  # noqa: PLR0913
+    def gen_header(
+        self,
+        fields: list[tuple[bytes, bytes]],
+        include_headers: Sequence[bytes],
+        canon_policy: object,
+        header_name: bytes,
+        pk: object,
+        standardize: bool = False,
+    ) -> bytes:
         # ``fields`` is the very list dkimpy keeps as ``signature_fields``: update it in place.
         fields[:] = [(tag, self._timestamp if tag == b"t" else value) for tag, value in fields]
         return super().gen_header(

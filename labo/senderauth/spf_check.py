@@ -17,15 +17,20 @@ from labo.senderauth.lookup import DnsTemporaryError, TxtLookup, txt_records
 from labo.senderauth.results import RESULTS, Result, SpfResult
 
 
-
-class _InjectedDnsQuery(spf.query):  # type: ignore[misc]
+class _InjectedDnsQuery(spf.query):
     """A pyspf query whose every DNS question goes to ``txt_lookup``."""
 
     def __init__(self, txt_lookup: TxtLookup, *, ip: str, sender: str, helo: str) -> None:
         super().__init__(i=ip, s=sender, h=helo, receiver=None)
         self._txt_lookup = txt_lookup
 
-    def dns(self, name, qtype, cnames=None, ignore_void=False):  # type: ignore[no-untyped-def]
+    def dns(
+        self,
+        name: str,
+        qtype: str,
+        cnames: dict[str, str] | None = None,
+        ignore_void: bool = False,
+    ) -> list[tuple[bytes]]:
         if qtype not in ("TXT", "SPF"):
             raise spf.TempError(f"the lab resolver answers TXT only, not {qtype} for {name}")
         if qtype == "SPF":  # RFC 7208 §3.1: type 99 is gone; the lab zone has none

@@ -12,25 +12,12 @@ from datetime import datetime
 import dns.resolver
 import pytest
 import spf
+from senderauth_zone import RecordingLookup, Zone
 
 from labo.clock import EPOCH
 from labo.identity import ALICE, BOB, OUTSIDER, PROVIDERS
 from labo.senderauth.keys import dkim_txt_records
 from labo.senderauth.sign import sign
-
-Zone = dict[str, list[str]]
-
-
-class RecordingLookup:
-    """A ``TxtLookup`` over a dict that remembers every name it was asked."""
-
-    def __init__(self, zone: Zone) -> None:
-        self.zone = zone
-        self.asked: list[str] = []
-
-    def __call__(self, name: str) -> list[str] | None:
-        self.asked.append(name)
-        return self.zone.get(name)
 
 
 def _refuse(*_args: object, **_kwargs: object) -> None:

@@ -25,5 +25,5 @@ def test_each_record_starts_with_version_and_key_type() -> None:
 
 
 def test_a_domain_outside_the_providers_has_no_key() -> None:
-    with pytest.raises(ValueError, match="example.net"):
+    with pytest.raises(ValueError, match=r"example\.net"):
         private_key_pem("example.net")
