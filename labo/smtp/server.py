@@ -79,6 +79,7 @@ async def start(ctx: LabContext, service: Service) -> SMTPBackend:
             auth_required=policy.requires_auth,
             authenticator=authenticate,
             data_size_limit=MAX_MESSAGE_SIZE,
+            enable_SMTPUTF8=True,
             timeout=IDLE_TIMEOUT,
         )
 
