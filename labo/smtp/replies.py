@@ -29,6 +29,9 @@ START_MAIL_INPUT = "354 End data with <CR><LF>.<CR><LF>"
 TOO_MUCH_DATA = "552 5.3.4 Message size exceeds fixed limit"
 #: RFC 6531 §3.4: a non-ASCII address is allowed only in a transaction that declared SMTPUTF8.
 UNDECLARED_UTF8 = "553 5.6.7 Must declare SMTPUTF8 to send unicode address"
+AUTH_LINE_TOO_LONG = "500 5.5.6 Authentication Exchange line is too long"
+AUTH_ABORTED = "501 5.7.0 Authentication aborted"
+NOT_BASE64 = "501 5.5.2 Can't decode base64"
 MUST_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first"
 INSECURE = "554 5.7.0 Error: command refused due to lack of security"
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import binascii
 import contextlib
 import logging
 from asyncio import sslproto
+from base64 import b64decode, b64encode
 from typing import Any, AnyStr
 
-from aiosmtpd.smtp import ALLOWED_BEFORE_STARTTLS, MISSING, SMTP, TLSSetupException
+from aiosmtpd.smtp import ALLOWED_BEFORE_STARTTLS, MISSING, SMTP, TLSSetupException, _Missing
 
 from labo.smtp import replies
 from labo.smtp.lines import EndlessLine, read_line
@@ -244,6 +246,31 @@ class LabSMTP(SMTP):
             await self.push("503 5.5.1 Error: authentication not enabled")
             return
         await super().smtp_AUTH(arg)
+
+    async def challenge_auth(
+        self,
+        challenge: str | bytes,
+        encode_to_b64: bool = True,
+        log_client_response: bool = False,
+    ) -> bytes | _Missing:
+        """aiosmtpd's, reading the client's answer as a bounded line: its ``readline`` raises
+        ``ValueError`` on an answer longer than the reader's limit and leaves the rest of it to
+        be read as commands."""
+        if isinstance(challenge, str):
+            challenge = challenge.encode("utf-8")
+        await self.push(b"334 " + (b64encode(challenge) if encode_to_b64 else challenge))
+        line = await read_line(self._reader, b"\n", give_up_after=ENDLESS_COMMAND_LINE)
+        if line is None:
+            await self.push(replies.AUTH_LINE_TOO_LONG)
+            return MISSING
+        if (answer := line.strip()) == b"*":  # RFC 4954 §4: the client cancels
+            await self.push(replies.AUTH_ABORTED)
+            return MISSING
+        try:
+            return b64decode(answer, validate=True)
+        except binascii.Error:
+            await self.push(replies.NOT_BASE64)
+            return MISSING
 
     async def smtp_MAIL(self, arg: str | None) -> None:
         if arg and not arg.isascii() and self._may_start_mail() and not _declares_smtputf8(arg):

@@ -861,3 +861,29 @@ def test_huge_data_line_is_read_with_bounded_memory(raw_mx: RawClient) -> None:
     finally:
         tracemalloc.stop()
     assert (reply, peak < 4 * 1024 * 1024) == (b"500 5.5.2 Error: line too long\r\n", True)
+
+
+@pytest.fixture
+def raw_submission(lab: RunningSMTP) -> Iterator[RawClient]:
+    """A raw client on port 587, after STARTTLS and EHLO: ready to authenticate."""
+    client = RawClient(lab.port("submission"))
+    client.starttls(lab.ctx.tls.client_context())
+    client.command(f"EHLO {CLIENT_NAME}".encode())
+    yield client
+    client.close()
+
+
+AUTH_ANSWERS = {
+    "cancelled": (b"*", b"501 5.7.0 Authentication aborted"),
+    "not-base64": (b"not base64!", b"501 5.5.2 Can't decode base64"),
+    "too-long": (b"QUFB" * 400, b"500 5.5.6 Authentication Exchange line is too long"),
+}
+
+
+@pytest.mark.parametrize(("answer", "expected"), AUTH_ANSWERS.values(), ids=AUTH_ANSWERS.keys())
+def test_bad_auth_answer_gets_an_error_and_the_session_goes_on(
+    raw_submission: RawClient, answer: bytes, expected: bytes
+) -> None:
+    raw_submission.command(b"AUTH LOGIN")
+    replies = raw_submission.command(answer), raw_submission.command(b"NOOP")
+    assert replies == (expected + b"\r\n", b"250 2.0.0 Ok\r\n")
