@@ -161,7 +161,7 @@ class LabSMTP(SMTP):
         try:
             arg = arg_bytes.strip().decode("utf-8") or None
         except UnicodeDecodeError:
-            await self.push("500 5.5.2 Error: bad UTF-8 syntax")
+            await self.push(replies.BAD_UTF8)  # RFC 6531 §3.3: UTF-8, or nothing
             return
         method = self._smtp_methods.get(command)
         if method is None:
@@ -243,7 +243,7 @@ class LabSMTP(SMTP):
 
     async def smtp_AUTH(self, arg: str) -> None:
         if not self._policy.offers_auth:
-            await self.push("503 5.5.1 Error: authentication not enabled")
+            await self.push(replies.AUTH_NOT_ENABLED)
             return
         await super().smtp_AUTH(arg)
 
