@@ -82,6 +82,7 @@ async def start(ctx: LabContext, service: Service) -> SMTPBackend:
             auth_required=policy.requires_auth,
             authenticator=authenticate,
             data_size_limit=MAX_MESSAGE_SIZE,
+            enable_SMTPUTF8=True,
             timeout=IDLE_TIMEOUT,
             # The recording proxy says who the client is on the lab's Internet.
             proxy_protocol_timeout=PROXY_TIMEOUT,

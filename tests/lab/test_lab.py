@@ -365,9 +365,9 @@ def test_transcript_records_both_sides_in_order_between_open_and_close(lab_route
         "[1] ** ouverture\u00a0: «\u00a0client\u00a0» → mx.example.org:25 (smtp)",
         "[1] S: 220 mail.example.net ESMTP",
         "[1] C: noop",
-        "[1] S: 250 OK",
+        "[1] S: 250 2.0.0 Ok",
         "[1] C: QUIT",
-        "[1] S: 221 Bye",
+        "[1] S: 221 2.0.0 Bye",
         "[1] ** fermeture",
     ]
 

@@ -9,6 +9,7 @@ import smtplib
 import socket
 import ssl
 import threading
+import tracemalloc
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +159,17 @@ class RawClient:
         self.sock.sendall(line + b"\r\n")
         return self.reply()
 
+    def starttls(self, tls: ssl.SSLContext) -> None:
+        """STARTTLS, then the same conversation over TLS (RFC 3207)."""
+        assert self.command(b"STARTTLS") == b"220 2.0.0 Ready to start TLS\r\n"
+        self._lines.close()
+        self.sock = tls.wrap_socket(self.sock, server_hostname=HOST)
+        self._lines = self.sock.makefile("rb")
+
+    def at_end(self) -> bool:
+        """True once the server has closed the connection (and said nothing more)."""
+        return self._lines.readline() == b""
+
     def close(self) -> None:
         self._lines.close()
         self.sock.close()
@@ -291,7 +303,7 @@ def test_submission_offers_auth_instead_of_starttls_after_tls(lab: RunningSMTP) 
         client.ehlo()
         assert (client.has_extn("starttls"), client.esmtp_features.get("auth")) == (
             False,
-            " LOGIN PLAIN",
+            " PLAIN LOGIN",
         )
 
 
@@ -360,7 +372,7 @@ def test_submission_records_esmtpsa_in_the_received_header(lab: RunningSMTP) -> 
 def test_submissions_offers_auth_over_implicit_tls(lab: RunningSMTP) -> None:
     with submissions(lab) as client:
         client.ehlo()
-        assert client.esmtp_features.get("auth") == " LOGIN PLAIN"
+        assert client.esmtp_features.get("auth") == " PLAIN LOGIN"
 
 
 def test_submissions_does_not_offer_starttls(lab: RunningSMTP) -> None:
@@ -523,18 +535,25 @@ def test_data_line_over_the_rfc_limit_is_refused_and_not_stored(
 
 
 MALFORMED = {
-    "mail-without-argument": (b"MAIL", b"501 "),
-    "rcpt-before-mail": (b"RCPT TO:<alice@example.com>", b"503 "),
-    "data-before-rcpt": (b"DATA", b"503 "),
-    "ehlo-without-name": (b"EHLO", b"501 "),
-    "unknown-command": (b"FOO bar", b"500 "),
-    "empty-line": (b"", b"500 "),
-    "line-too-long": (b"NOOP " + b"x" * 600, b"500 "),
-    "non-ascii": ("MAIL FROM:<josé@example.net>".encode(), b"500 "),
-    "sender-without-domain": (b"MAIL FROM:<a b>", b"501 5.1.7 "),
-    "unparsable-sender": (b"MAIL FROM:<@>", b"553 5.1.3 "),
-    "unknown-body-type": (b"MAIL FROM:<carol@example.net> BODY=FOO", b"501 "),
-    "starttls-with-argument": (b"STARTTLS now", b"501 "),
+    "mail-without-argument": (b"MAIL", b"501 5.5.4 Syntax: MAIL FROM:<address>"),
+    "rcpt-before-mail": (b"RCPT TO:<alice@example.com>", b"503 5.5.1 Error: need MAIL command"),
+    "data-before-rcpt": (b"DATA", b"503 5.5.1 Error: need RCPT command"),
+    "ehlo-without-name": (b"EHLO", b"501 5.5.4 Syntax: EHLO hostname"),
+    "unknown-command": (b"FOO bar", b"502 5.5.2 Error: command not recognized"),
+    "empty-line": (b"", b"500 5.5.2 Error: bad syntax"),
+    "line-too-long": (b"NOOP " + b"x" * 600, b"500 5.5.2 Error: line too long"),
+    "invalid-utf-8": (b"NOOP \xff", b"500 5.5.2 Error: bad UTF-8 syntax"),
+    "undeclared-utf-8": (
+        "MAIL FROM:<josé@example.net>".encode(),
+        b"553 5.6.7 Must declare SMTPUTF8 to send unicode address",
+    ),
+    "sender-without-domain": (b"MAIL FROM:<a b>", b"501 5.1.7 Bad sender address syntax"),
+    "unparsable-sender": (b"MAIL FROM:<@>", b"553 5.1.3 Error: malformed address"),
+    "unknown-body-type": (
+        b"MAIL FROM:<carol@example.net> BODY=FOO",
+        b"501 5.5.4 Bad BODY keyword value",
+    ),
+    "starttls-with-argument": (b"STARTTLS now", b"501 5.5.4 Syntax: STARTTLS"),
 }
 
 
@@ -543,7 +562,7 @@ def test_malformed_command_gets_an_error_and_the_session_goes_on(
     raw_mx: RawClient, line: bytes, expected: bytes
 ) -> None:
     replies = raw_mx.command(line), raw_mx.command(b"NOOP")
-    assert (replies[0][: len(expected)], replies[1]) == (expected, b"250 OK\r\n")
+    assert replies == (expected + b"\r\n", b"250 2.0.0 Ok\r\n")
 
 
 def test_client_vanishing_during_data_stores_nothing(lab: RunningSMTP, raw_mx: RawClient) -> None:
@@ -581,3 +600,290 @@ def test_auth_logs_no_deprecation_warning(
     with caplog.at_level(logging.WARNING), submission(lab, user=ALICE):
         pass
     assert [record.getMessage() for record in caplog.records if record.name == "mail.log"] == []
+
+
+# -- EHLO and replies as Postfix words them -------------------------------------------------------
+
+
+def raw_client(lab: RunningSMTP, service: str) -> RawClient:
+    """A raw client on ``service``, over TLS from the first byte on port 465."""
+    tls = lab.ctx.tls.client_context() if service == "submissions" else None
+    return RawClient(lab.port(service), tls)
+
+
+def ehlo_lines(*extensions: bytes) -> bytes:
+    keywords = [b"mail.example.net", b"PIPELINING", b"SIZE 10485760", *extensions]
+    keywords += [b"ENHANCEDSTATUSCODES", b"8BITMIME", b"SMTPUTF8"]
+    return b"".join(b"250-" + k + b"\r\n" for k in keywords[:-1]) + b"250 SMTPUTF8\r\n"
+
+
+EHLO = {
+    "mx-in-clear": ("smtp", False, ehlo_lines(b"STARTTLS")),
+    "mx-after-starttls": ("smtp", True, ehlo_lines()),
+    "submission-in-clear": ("submission", False, ehlo_lines(b"STARTTLS")),
+    "submission-after-starttls": ("submission", True, ehlo_lines(b"AUTH PLAIN LOGIN")),
+    "submissions": ("submissions", False, ehlo_lines(b"AUTH PLAIN LOGIN")),
+}
+
+
+@pytest.mark.parametrize(("service", "starttls", "expected"), EHLO.values(), ids=EHLO.keys())
+def test_ehlo_lists_what_the_session_implements_in_postfix_order(
+    lab: RunningSMTP, service: str, starttls: bool, expected: bytes
+) -> None:
+    client = raw_client(lab, service)
+    try:
+        if starttls:
+            client.starttls(lab.ctx.tls.client_context())
+        assert client.command(f"EHLO {CLIENT_NAME}".encode()) == expected
+    finally:
+        client.close()
+
+
+REPLIES = {
+    "noop": (b"NOOP", b"250 2.0.0 Ok"),
+    "rset": (b"RSET", b"250 2.0.0 Ok"),
+    "rset-with-argument": (b"RSET now", b"501 5.5.4 Syntax: RSET"),
+    "help": (b"HELP", b"502 5.5.2 Error: command not recognized"),
+    "vrfy": (b"VRFY alice@example.com", b"502 5.5.2 Error: command not recognized"),
+    "expn": (b"EXPN staff", b"502 5.5.2 Error: command not recognized"),
+    "nested-mail": (b"MAIL FROM:<carol@example.net>", b"503 5.5.1 Error: nested MAIL command"),
+    "rcpt-without-address": (b"RCPT TO:", b"501 5.5.4 Syntax: RCPT TO:<address>"),
+    "data-with-argument": (b"DATA now", b"501 5.5.4 Syntax: DATA"),
+}
+
+
+@pytest.mark.parametrize(("line", "expected"), REPLIES.values(), ids=REPLIES.keys())
+def test_reply_carries_its_enhanced_status_code(
+    raw_mx: RawClient, line: bytes, expected: bytes
+) -> None:
+    raw_mx.command(b"MAIL FROM:<carol@example.net>")
+    raw_mx.command(b"RCPT TO:<alice@example.com>")
+    assert raw_mx.command(line) == expected + b"\r\n"
+
+
+def test_mail_before_helo_is_refused_with_503_5_5_1(lab: RunningSMTP) -> None:
+    client = RawClient(lab.port("smtp"))
+    try:
+        reply = client.command(b"MAIL FROM:<carol@example.net>")
+    finally:
+        client.close()
+    assert reply == b"503 5.5.1 Error: send HELO/EHLO first\r\n"
+
+
+def test_quit_says_bye_with_its_code_and_closes(raw_mx: RawClient) -> None:
+    assert (raw_mx.command(b"QUIT"), raw_mx.at_end()) == (b"221 2.0.0 Bye\r\n", True)
+
+
+def test_unknown_mail_parameter_is_refused_with_555_5_5_4(raw_mx: RawClient) -> None:
+    reply = raw_mx.command(b"MAIL FROM:<carol@example.net> FOO=BAR")
+    assert reply == b"555 5.5.4 Unsupported option in MAIL FROM\r\n"
+
+
+# -- PIPELINING (RFC 2920) ------------------------------------------------------------------------
+
+
+def test_pipelined_transaction_gets_every_reply_in_order(
+    lab: RunningSMTP, raw_mx: RawClient
+) -> None:
+    raw_mx.sock.sendall(
+        b"MAIL FROM:<carol@example.net>\r\n"
+        b"RCPT TO:<alice@example.com>\r\n"
+        b"RCPT TO:<nobody@example.com>\r\n"
+        b"RCPT TO:<bob@example.org>\r\n"
+        b"DATA\r\n"
+    )
+    replies = [raw_mx.reply() for _ in range(5)]
+    raw_mx.sock.sendall(MESSAGE + b".\r\nQUIT\r\n")
+    replies += [raw_mx.reply(), raw_mx.reply()]
+    assert replies == [
+        b"250 2.1.0 Ok\r\n",
+        b"250 2.1.5 Ok\r\n",
+        b"550 5.1.1 <nobody@example.com>: Recipient address rejected: "
+        b"User unknown in virtual mailbox table\r\n",
+        b"250 2.1.5 Ok\r\n",
+        b"354 End data with <CR><LF>.<CR><LF>\r\n",
+        b"250 2.0.0 Ok: queued as 000000001\r\n",
+        b"221 2.0.0 Bye\r\n",
+    ]
+
+
+def test_pipelined_transaction_delivers_to_every_accepted_recipient(
+    lab: RunningSMTP, raw_mx: RawClient
+) -> None:
+    raw_mx.sock.sendall(
+        b"MAIL FROM:<carol@example.net>\r\nRCPT TO:<alice@example.com>\r\n"
+        b"RCPT TO:<bob@example.org>\r\nDATA\r\n" + MESSAGE + b".\r\nQUIT\r\n"
+    )
+    while not raw_mx.reply().startswith(b"221 "):
+        pass
+    assert (len(lab.inbox(ALICE)), len(lab.inbox(BOB))) == (1, 1)
+
+
+# -- STARTTLS inside TLS, and other ways a session could end in a traceback -----------------------
+
+
+@pytest.fixture
+def errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[list[logging.LogRecord]]:
+    """Every record of level WARNING or more, from any logger (asyncio's included)."""
+    with caplog.at_level(logging.WARNING):
+        yield caplog.records
+
+
+@pytest.mark.parametrize("service", ["smtp", "submission", "submissions"])
+def test_starttls_inside_tls_is_refused_and_the_session_goes_on(
+    lab: RunningSMTP, service: str, errors_logged: list[logging.LogRecord]
+) -> None:
+    client = raw_client(lab, service)
+    try:
+        if service != "submissions":
+            client.starttls(lab.ctx.tls.client_context())
+        client.command(f"EHLO {CLIENT_NAME}".encode())
+        replies = client.command(b"STARTTLS"), client.command(b"NOOP")
+    finally:
+        client.close()
+    lab.wait_until_idle(service)
+    assert (replies, errors_logged) == (
+        (b"554 5.5.1 Error: TLS already active\r\n", b"250 2.0.0 Ok\r\n"),
+        [],
+    )
+
+
+@pytest.mark.parametrize("service", ["smtp", "submissions"])
+def test_too_many_unknown_commands_end_the_session_with_421(
+    lab: RunningSMTP, service: str, errors_logged: list[logging.LogRecord]
+) -> None:
+    client = raw_client(lab, service)
+    try:
+        client.sock.sendall(b"FOO\r\n" * 5 + b"NOOP\r\nQUIT\r\n")  # pipelined past the last words
+        replies = [client.reply() for _ in range(5)]
+        ended = client.at_end()
+    finally:
+        client.close()
+    lab.wait_until_idle(service)
+    assert (replies, ended, errors_logged) == (
+        [b"502 5.5.2 Error: command not recognized\r\n"] * 4
+        + [b"421 4.7.0 mail.example.net Error: too many errors\r\n"],
+        True,
+        [],
+    )
+
+
+def test_failed_tls_handshake_after_starttls_closes_quietly(
+    lab: RunningSMTP, raw_mx: RawClient, errors_logged: list[logging.LogRecord]
+) -> None:
+    raw_mx.command(b"STARTTLS")
+    raw_mx.sock.sendall(b"this is not a TLS ClientHello\r\n" * 4)
+    ended = raw_mx.at_end()
+    lab.wait_until_idle("smtp")
+    assert (ended, errors_logged) == (True, [])
+
+
+# -- line limits (RFC 5321 §4.5.3.1) --------------------------------------------------------------
+
+
+def padded(prefix: bytes, length: int) -> bytes:
+    """``prefix`` padded with ``x`` to a line of ``length`` octets, CRLF included."""
+    return prefix + b"x" * (length - len(prefix) - 2)
+
+
+def test_command_line_of_512_octets_is_accepted(raw_mx: RawClient) -> None:
+    assert raw_mx.command(padded(b"NOOP ", 512)) == b"250 2.0.0 Ok\r\n"
+
+
+def test_command_line_of_513_octets_is_too_long(raw_mx: RawClient) -> None:
+    assert raw_mx.command(padded(b"NOOP ", 513)) == b"500 5.5.2 Error: line too long\r\n"
+
+
+def test_mail_line_gets_the_allowance_of_size_and_smtputf8(raw_mx: RawClient) -> None:
+    def mail(length: int) -> bytes:
+        local_part = b"c" * (length - len(b"MAIL FROM:<@example.net>\r\n"))
+        return b"MAIL FROM:<" + local_part + b"@example.net>"
+
+    replies = raw_mx.command(mail(512 + 26 + 10 + 1)), raw_mx.command(mail(512 + 26 + 10))
+    assert replies == (b"500 5.5.2 Error: line too long\r\n", b"250 2.1.0 Ok\r\n")
+
+
+def test_endless_command_line_ends_the_connection(raw_mx: RawClient) -> None:
+    chunk = b"x" * 65536
+    sent = 0
+    with pytest.raises(OSError):  # reset, or timeout if the server kept reading forever
+        while sent < 64 * 1024 * 1024:
+            raw_mx.sock.sendall(chunk)
+            sent += len(chunk)
+        raw_mx.reply()
+    assert sent < 64 * 1024 * 1024
+
+
+def start_data(client: RawClient) -> None:
+    client.command(b"MAIL FROM:<carol@example.net>")
+    client.command(b"RCPT TO:<alice@example.com>")
+    client.command(b"DATA")
+
+
+def test_data_line_of_1000_octets_is_stored(lab: RunningSMTP, raw_mx: RawClient) -> None:
+    start_data(raw_mx)
+    line = padded(b"", 1000) + b"\r\n"
+    raw_mx.sock.sendall(b"Subject: long\r\n\r\n" + line + b".\r\n")
+    assert raw_mx.reply().startswith(b"250 2.0.0 Ok")
+    assert lab.inbox(ALICE)[0].endswith(b"\r\n\r\n" + line)
+
+
+def test_dot_stuffed_line_of_1000_octets_is_stored_unstuffed(
+    lab: RunningSMTP, raw_mx: RawClient
+) -> None:
+    start_data(raw_mx)
+    line = padded(b".", 1000) + b"\r\n"
+    raw_mx.sock.sendall(b"Subject: dot\r\n\r\n." + line + b".\r\n")
+    assert raw_mx.reply().startswith(b"250 2.0.0 Ok")
+    assert lab.inbox(ALICE)[0].endswith(b"\r\n\r\n" + line)
+
+
+def test_data_line_of_1001_octets_is_refused_and_the_session_goes_on(
+    lab: RunningSMTP, raw_mx: RawClient
+) -> None:
+    start_data(raw_mx)
+    raw_mx.sock.sendall(b"Subject: long\r\n\r\n" + padded(b"", 1001) + b"\r\n.\r\n")
+    replies = raw_mx.reply(), raw_mx.command(b"NOOP")
+    assert (replies, lab.inbox(ALICE)) == (
+        (b"500 5.5.2 Error: line too long\r\n", b"250 2.0.0 Ok\r\n"),
+        [],
+    )
+
+
+def test_huge_data_line_is_read_with_bounded_memory(raw_mx: RawClient) -> None:
+    start_data(raw_mx)
+    message = b"Subject: huge\r\n\r\n" + b"x" * (16 * 1024 * 1024) + b"\r\n.\r\n"
+    tracemalloc.start()
+    try:
+        raw_mx.sock.sendall(message)
+        reply = raw_mx.reply()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (reply, peak < 4 * 1024 * 1024) == (b"500 5.5.2 Error: line too long\r\n", True)
+
+
+@pytest.fixture
+def raw_submission(lab: RunningSMTP) -> Iterator[RawClient]:
+    """A raw client on port 587, after STARTTLS and EHLO: ready to authenticate."""
+    client = RawClient(lab.port("submission"))
+    client.starttls(lab.ctx.tls.client_context())
+    client.command(f"EHLO {CLIENT_NAME}".encode())
+    yield client
+    client.close()
+
+
+AUTH_ANSWERS = {
+    "cancelled": (b"*", b"501 5.7.0 Authentication aborted"),
+    "not-base64": (b"not base64!", b"501 5.5.2 Can't decode base64"),
+    "too-long": (b"QUFB" * 400, b"500 5.5.6 Authentication Exchange line is too long"),
+}
+
+
+@pytest.mark.parametrize(("answer", "expected"), AUTH_ANSWERS.values(), ids=AUTH_ANSWERS.keys())
+def test_bad_auth_answer_gets_an_error_and_the_session_goes_on(
+    raw_submission: RawClient, answer: bytes, expected: bytes
+) -> None:
+    raw_submission.command(b"AUTH LOGIN")
+    replies = raw_submission.command(answer), raw_submission.command(b"NOOP")
+    assert replies == (expected + b"\r\n", b"250 2.0.0 Ok\r\n")
