@@ -7,14 +7,17 @@ until TLS is on), the ``imaps`` one is already inside TLS and offers AUTH from t
 from __future__ import annotations
 
 from argparse import Namespace
+from collections.abc import Sequence
 
 from proxyprotocol.v1 import ProxyProtocolV1
 from pymap.backend.maildir import Config
 from pymap.concurrent import Subsystem
+from pymap.parsing.commands import Commands
 from pysasl.hashing import Cleartext
 
 from labo.context import LabContext
 from labo.identity import SERVER_NAME
+from labo.imap import commands
 
 #: Largest APPEND literal, announced as APPENDLIMIT (RFC 7889): 10 MiB, the SMTP server's SIZE.
 #: pymap's default is 1 GB, read into memory.
@@ -34,11 +37,19 @@ GREETING = f"{SERVER_NAME} IMAP ready".encode("ascii")
 
 
 class LabImapConfig(Config):
-    """pymap's maildir configuration, with the lab's greeting."""
+    """pymap's maildir configuration, with the lab's greeting, commands and capabilities."""
 
     @property
     def greeting(self) -> bytes:
         return GREETING  # pymap's default names the machine (socket.getfqdn())
+
+    @property
+    def commands(self) -> Commands:
+        return commands.lab_commands()
+
+    @property
+    def login_capability(self) -> Sequence[bytes]:
+        return [*super().login_capability, *commands.CAPABILITIES, b"SPECIAL-USE"]
 
 
 def build_config(ctx: LabContext, *, starttls: bool) -> LabImapConfig:
