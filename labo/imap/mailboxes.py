@@ -72,15 +72,19 @@ class LabMailboxData(MailboxData):
         self._keys = keys
         self._signal = signal
         self._notify = notify  # tells every session of this user that something changed
-        self._seen_version = signal.version
+        self._seen_version = signal.version  # the state this session last showed its client
+        self._listed_version = -1  # the state the last UID assignment (``reset``) listed
 
     async def update_selected(
         self, selected: SelectedMailbox, *, wait_on: Event | None = None
     ) -> SelectedMailbox:
         if wait_on is not None:  # IDLE: until something changes or the client says DONE
             await self._signal.wait_beyond(self._seen_version, wait_on)
-        self._seen_version = self._signal.version  # before reading: no change slips through
-        await self.reset()
+        # What this session shows from here on is at least as fresh as the signal now: a change
+        # signalled later makes the next IDLE wait return at once.
+        self._seen_version = self._signal.version
+        if self._listed_version != self._seen_version:
+            await self.reset()  # a change since the directory was last listed: UIDs for it
         if not selected.readonly:
             await self.claim_recent(selected)
         return await super().update_selected(selected)
@@ -170,6 +174,7 @@ class LabMailboxData(MailboxData):
             selected.session_flags.add_recent(uids[key])
 
     async def reset(self) -> LabMailboxData:
+        self._listed_version = self._signal.version  # the listing below is at least this fresh
         keys = await self._get_keys()
         async with UidList.with_write(self._path) as uidlist:
             for record in uidlist.records:
