@@ -3,7 +3,9 @@
 * A new message is announced by ``* n EXISTS`` (and ``* n RECENT`` when this session is the first
   to see it) and nothing else: pymap also sends ``* n FETCH (FLAGS ())`` for it, which no client
   asked for (RFC 9051 §7.4.1 leaves FETCH for changes to messages the client already knows).
-* LIST marks the special-use folders with their attribute (``\\Sent``…, RFC 6154).
+* LIST marks the special-use folders with their attribute (``\\Sent``…, RFC 6154), and lists
+  INBOX first, then the folders by name: pymap follows the directory's order, which differs
+  from one file system to another.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class LabSession(Session):
             (name, delimiter, _with_special_use(name, attributes))
             for name, delimiter, attributes in listed
         ]
+        marked.sort(key=lambda entry: (entry[0] != "INBOX", entry[0]))
         return marked, updates
 
 

@@ -760,6 +760,15 @@ def test_special_use_folders_are_empty_again_with_the_same_ids_after_a_reset(
     client.logout()
 
 
+def test_list_shows_inbox_first_then_the_folders_by_name(lab: RunningImap) -> None:
+    client = logged_in(lab)
+    client.create("Zeta")
+    client.create("Alpha")
+    _, lines = client.list()
+    assert list(_listed(lines)) == [b"INBOX", b"Alpha", *SPECIAL_FOLDERS, b"Zeta"]
+    client.logout()
+
+
 def test_dotted_folder_name_creates_a_hierarchy(lab: RunningImap) -> None:
     client = logged_in(lab)
     client.create("Travail.2026")
