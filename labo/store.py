@@ -59,6 +59,7 @@ class MailStore:
         self._mutex = threading.Lock()
         self._locked: set[str] = set()
         self._reset_hooks: list[Callable[[], None]] = []
+        self._change_hooks: list[Callable[[User], None]] = []
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -70,6 +71,20 @@ class MailStore:
     def on_reset(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` after every reset (the IMAP server seeds its UID lists there)."""
         self._reset_hooks.append(hook)
+
+    def on_change(self, hook: Callable[[User], None]) -> Callable[[], None]:
+        """Run ``hook(user)`` after each change to ``user``'s mailboxes; returns an unsubscriber.
+
+        IMAP IDLE sessions wait on it instead of polling. It runs in the writer's thread, so a
+        hook must be thread-safe and quick.
+        """
+        self._change_hooks.append(hook)
+        return lambda: self._change_hooks.remove(hook)
+
+    def changed(self, user: User) -> None:
+        """Tell the ``on_change`` hooks that a mailbox of ``user`` gained or lost messages."""
+        for hook in list(self._change_hooks):
+            hook(user)
 
     def reset(self) -> None:
         """Empty every mailbox and start numbering again, as on a freshly installed server."""
@@ -109,6 +124,7 @@ class MailStore:
         except BaseException:
             temporary.unlink(missing_ok=True)  # never leave half a message behind
             raise
+        self.changed(user)
         return key
 
     def next_key(self) -> tuple[str, float]:

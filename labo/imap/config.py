@@ -7,13 +7,16 @@ until TLS is on), the ``imaps`` one is already inside TLS and offers AUTH from t
 from __future__ import annotations
 
 from argparse import Namespace
+from collections.abc import Sequence
 
 from proxyprotocol.v1 import ProxyProtocolV1
 from pymap.backend.maildir import Config
 from pymap.concurrent import Subsystem
+from pymap.parsing.commands import Commands
 from pysasl.hashing import Cleartext
 
 from labo.context import LabContext
+from labo.imap import commands
 
 #: Largest APPEND literal, announced as APPENDLIMIT (RFC 7889): 10 MiB, the SMTP server's SIZE.
 #: pymap's default is 1 GB, read into memory.
@@ -29,7 +32,7 @@ MAX_COMMAND = MAX_APPEND_SIZE + MAX_LINE
 BAD_COMMAND_LIMIT = 5
 
 class LabImapConfig(Config):
-    """pymap's maildir configuration, with the provider's greeting."""
+    """pymap's maildir configuration, with the provider's greeting, commands and capabilities."""
 
     #: The text of the greeting, after ``* OK [CAPABILITY ...]``: the provider's IMAP host.
     lab_greeting = b"IMAP ready"
@@ -37,6 +40,14 @@ class LabImapConfig(Config):
     @property
     def greeting(self) -> bytes:
         return self.lab_greeting  # pymap's default names the machine (socket.getfqdn())
+
+    @property
+    def commands(self) -> Commands:
+        return commands.lab_commands()
+
+    @property
+    def login_capability(self) -> Sequence[bytes]:
+        return [*super().login_capability, *commands.CAPABILITIES, b"SPECIAL-USE"]
 
 
 def build_config(ctx: LabContext, *, starttls: bool) -> LabImapConfig:

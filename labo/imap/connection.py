@@ -38,11 +38,15 @@ from pymap.parsing.response import (
     ResponseBye,
     ResponseCode,
     ResponseNo,
+    ResponseOk,
+    UntaggedResponse,
 )
 from pymap.parsing.specials import Tag
 from pymap.selected import SelectedMailbox
 
+from labo.imap.commands import ENABLEABLE, EnableCommand, NamespaceCommand, UnselectCommand
 from labo.imap.config import MAX_COMMAND
+from labo.imap.names import DELIMITER
 
 _log = logging.getLogger(__name__)
 
@@ -111,7 +115,8 @@ class LabConnectionState(ConnectionState):
     """pymap's command dispatcher, answering the commands refused at reading time.
 
     It also says BYE with the last BAD a client may get in a row (pymap closes the connection
-    then, but without a word), and refuses LOGIN before STARTTLS with NO [PRIVACYREQUIRED].
+    then, but without a word), refuses LOGIN before STARTTLS with NO [PRIVACYREQUIRED], and
+    answers UNSELECT, NAMESPACE and ENABLE (:mod:`.commands`) as Dovecot does.
     """
 
     def __init__(self, login: LoginInterface, config: IMAPConfig) -> None:
@@ -124,6 +129,22 @@ class LabConnectionState(ConnectionState):
             text = b"Plaintext authentication disallowed before STARTTLS."
             return ResponseNo(cmd.tag, text, _PRIVACYREQUIRED), None
         return await super().do_login(cmd)
+
+    async def do_unselect(self, cmd: UnselectCommand) -> tuple[CommandResponse, None]:
+        self._selected = None  # unlike CLOSE, nothing is expunged (RFC 3691)
+        return ResponseOk(cmd.tag, b"Unselect completed."), None
+
+    async def do_namespace(self, cmd: NamespaceCommand) -> tuple[CommandResponse, None]:
+        # One personal namespace with no prefix, no other users' or shared ones (RFC 2342).
+        response = ResponseOk(cmd.tag, b"Namespace completed.")
+        response.add_untagged(UntaggedResponse(b'NAMESPACE (("" "%b")) NIL NIL' % _delimiter()))
+        return response, None
+
+    async def do_enable(self, cmd: EnableCommand) -> tuple[CommandResponse, None]:
+        enabled = [name for name in cmd.capabilities if name in ENABLEABLE]
+        response = ResponseOk(cmd.tag, b"Enabled.")
+        response.add_untagged(UntaggedResponse(b" ".join([b"ENABLED", *enabled])))
+        return response, None
 
     async def do_command(self, cmd: Command) -> CommandResponse:
         if isinstance(cmd, RefusedCommand):
@@ -237,3 +258,7 @@ def _tag_of(line: bytes) -> bytes:
     except NotParseable:
         return b"*"
     return tag.value
+
+
+def _delimiter() -> bytes:
+    return DELIMITER.encode("ascii")

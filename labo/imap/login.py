@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 
-from pymap.backend.maildir import Config, FilterSet, Session
+from pymap.backend.maildir import Config, FilterSet
 from pymap.backend.maildir.layout import DefaultLayout
 from pymap.exceptions import AuthorizationFailure, InvalidAuth, NotAllowedError
 from pymap.interfaces.login import IdentityInterface, LoginInterface
@@ -22,18 +23,23 @@ from pysasl.identity import ClearIdentity
 
 from labo.clock import LabClock
 from labo.identity import User, user_by_login
+from labo.imap.changes import ChangeBoard
 from labo.imap.mailboxes import LabMailboxSet
 from labo.imap.maildir import StoreMaildir, maildir_factory
+from labo.imap.session import LabSession
 from labo.store import MailStore
 
 
 class LabLogin(LoginInterface):
     """Authenticates LOGIN and AUTHENTICATE PLAIN/LOGIN against the lab's users."""
 
-    def __init__(self, config: Config, store: MailStore, clock: LabClock) -> None:
+    def __init__(
+        self, config: Config, store: MailStore, clock: LabClock, changes: ChangeBoard
+    ) -> None:
         self._config = config
         self._store = store
         self._clock = clock
+        self._changes = changes
         self._tokens = AllTokens(config)
 
     @property
@@ -47,7 +53,7 @@ class LabLogin(LoginInterface):
             ClearIdentity(credentials.authcid, user.password)
         ):
             raise InvalidAuth()
-        return LabIdentity(user, self._config, self._store, self._clock)
+        return LabIdentity(user, self._config, self._store, self._clock, self._changes)
 
     async def authorize(self, authenticated: IdentityInterface, authzid: str) -> LabIdentity:
         # Nobody may act as another user in the lab (no admin roles).
@@ -62,11 +68,14 @@ class LabLogin(LoginInterface):
 class LabIdentity(IdentityInterface):
     """A logged-in lab user: opens sessions on their Maildir, cannot be changed over IMAP."""
 
-    def __init__(self, user: User, config: Config, store: MailStore, clock: LabClock) -> None:
+    def __init__(
+        self, user: User, config: Config, store: MailStore, clock: LabClock, changes: ChangeBoard
+    ) -> None:
         self.user = user
         self._config = config
         self._store = store
         self._clock = clock
+        self._changes = changes
 
     @property
     def name(self) -> str:
@@ -77,13 +86,21 @@ class LabIdentity(IdentityInterface):
         return frozenset()
 
     @asynccontextmanager
-    async def new_session(self) -> AsyncIterator[Session]:
+    async def new_session(self) -> AsyncIterator[LabSession]:
         root = str(self._store.maildir(self.user))
         keys = self._store.next_key
         inbox = StoreMaildir(root, keys=keys)
         layout = DefaultLayout(root, maildir_factory(keys))  # Maildir++: folders are .Name
-        mailboxes = LabMailboxSet(inbox, layout, login=self.name, clock=self._clock, keys=keys)
-        yield Session(self.name, self._config, mailboxes, FilterSet(root))
+        mailboxes = LabMailboxSet(
+            inbox,
+            layout,
+            login=self.name,
+            clock=self._clock,
+            keys=keys,
+            signal=self._changes.signal(self.name),
+            notify=partial(self._store.changed, self.user),
+        )
+        yield LabSession(self.name, self._config, mailboxes, FilterSet(root))
 
     async def new_token(self, *, expiration: datetime | None = None) -> str | None:
         return None  # no bearer tokens in the lab

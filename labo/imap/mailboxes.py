@@ -14,14 +14,19 @@ What changes from pymap's ``MailboxData`` / ``MailboxSet`` and why:
   superior folders it needs, CREATE of an existing folder and RENAME onto one answer
   NO [ALREADYEXISTS], RENAME of a missing folder NO [NONEXISTENT] (pymap lets names reach
   outside the Maildir, or ends the connection with BYE [SERVERBUG], or answers OK);
-* IDLE looks at the Maildir every :data:`IDLE_POLL_SECONDS` instead of every second;
-* the ``\\Recent`` claim does not depend on the order files are listed in.
+* IDLE waits for the store's change signal (:mod:`.changes`) instead of polling every second,
+  and every write of a session (APPEND, COPY, flags, EXPUNGE) raises that signal in turn;
+* every look at the mailbox gives new messages their UIDs and claims ``\\Recent`` for this
+  session, as Dovecot does, so IDLE and NOOP announce ``* n RECENT`` after ``* n EXISTS``;
+* the ``\\Recent`` claim does not depend on the order files are listed in, and never takes a
+  file that has no UID yet;
+* the hierarchy delimiter is Maildir++'s ``.``, as Dovecot shows it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,13 +45,11 @@ from pymap.parsing.specials.flag import Flag
 from pymap.selected import SelectedMailbox
 
 from labo.clock import LabClock
+from labo.imap.changes import ChangeSignal
 from labo.imap.identifiers import INBOX_UID_VALIDITY, message_ids, seed_uidlist
 from labo.imap.maildir import KeySource, StoreMaildir
 from labo.imap.message import StoreMessage, as_served
 from labo.imap.names import DELIMITER, ancestors, is_folder_name
-
-#: How often a client in IDLE is told about new or vanished messages (pymap waits 1 s).
-IDLE_POLL_SECONDS = 0.1
 
 _CANNOT = ResponseCode.of(b"CANNOT")
 
@@ -55,17 +58,35 @@ class LabMailboxData(MailboxData):
     """One mailbox (INBOX or a folder) as seen by one session."""
 
     def __init__(
-        self, mailbox_id: ObjectId, maildir: StoreMaildir, path: str, *, keys: KeySource
+        self,
+        mailbox_id: ObjectId,
+        maildir: StoreMaildir,
+        path: str,
+        *,
+        keys: KeySource,
+        signal: ChangeSignal,
+        notify: Callable[[], None],
     ) -> None:
         super().__init__(mailbox_id, maildir, path)
         self._store_maildir = maildir
         self._keys = keys
+        self._signal = signal
+        self._notify = notify  # tells every session of this user that something changed
+        self._seen_version = signal.version  # the state this session last showed its client
+        self._listed_version = -1  # the state the last UID assignment (``reset``) listed
 
     async def update_selected(
         self, selected: SelectedMailbox, *, wait_on: Event | None = None
     ) -> SelectedMailbox:
-        if wait_on is not None:
-            await wait_on.wait(timeout=IDLE_POLL_SECONDS)
+        if wait_on is not None:  # IDLE: until something changes or the client says DONE
+            await self._signal.wait_beyond(self._seen_version, wait_on)
+        # What this session shows from here on is at least as fresh as the signal now: a change
+        # signalled later makes the next IDLE wait return at once.
+        self._seen_version = self._signal.version
+        if self._listed_version != self._seen_version:
+            await self.reset()  # a change since the directory was last listed: UIDs for it
+        if not selected.readonly:
+            await self.claim_recent(selected)
         return await super().update_selected(selected)
 
     async def append(self, append_msg: AppendMessage, *, recent: bool = False) -> StoreMessage:
@@ -86,6 +107,7 @@ class LabMailboxData(MailboxData):
             record = Record(uidlist.next_uid, fields, f"{key}:{info}")
             uidlist.next_uid += 1
             uidlist.set(record)
+        self._notify()
         return StoreMessage(
             record.uid,
             when.astimezone(UTC),
@@ -117,6 +139,7 @@ class LabMailboxData(MailboxData):
             new_record = Record(uidlist.next_uid, record.fields, f"{key}:{info}")
             uidlist.next_uid += 1
             uidlist.set(new_record)
+        self._notify()
         return new_record.uid
 
     async def get(self, uid: int, cached_msg: CachedMessage) -> StoreMessage:
@@ -125,21 +148,33 @@ class LabMailboxData(MailboxData):
     async def update(
         self, uid: int, cached_msg: CachedMessage, flag_set: frozenset[Flag], mode: FlagOp
     ) -> StoreMessage:
-        return as_served(await super().update(uid, cached_msg, flag_set, mode))
+        updated = as_served(await super().update(uid, cached_msg, flag_set, mode))
+        self._notify()
+        return updated
+
+    async def delete(self, uids: Iterable[int]) -> None:
+        await super().delete(uids)
+        self._notify()
+
+    async def move(self, uid: int, destination: MailboxData, *, recent: bool = False) -> int | None:
+        moved = await super().move(uid, destination, recent=recent)
+        self._notify()
+        return moved
 
     async def messages(self) -> AsyncIterator[StoreMessage]:
         async for message in super().messages():
             yield as_served(message)
 
     async def claim_recent(self, selected: SelectedMailbox) -> None:
-        async with self.messages_lock.write_lock():
-            claimed = set(self._store_maildir.claim_new())
         async with UidList.with_read(self._path) as uidlist:
-            for record in uidlist.records:
-                if record.key in claimed:
-                    selected.session_flags.add_recent(record.uid)
+            uids = {record.key: record.uid for record in uidlist.records}
+        async with self.messages_lock.write_lock():
+            claimed = self._store_maildir.claim_new_of(uids)
+        for key in claimed:
+            selected.session_flags.add_recent(uids[key])
 
     async def reset(self) -> LabMailboxData:
+        self._listed_version = self._signal.version  # the listing below is at least this fresh
         keys = await self._get_keys()
         async with UidList.with_write(self._path) as uidlist:
             for record in uidlist.records:
@@ -164,12 +199,20 @@ class LabMailboxSet(MailboxSet):
         login: str,
         clock: LabClock,
         keys: KeySource,
+        signal: ChangeSignal,
+        notify: Callable[[], None],
     ) -> None:
         super().__init__(maildir, layout)
         self._login = login
         self._clock = clock
         self._keys = keys
+        self._signal = signal
+        self._notify = notify
         self._mailboxes: dict[str, LabMailboxData] = {}
+
+    @property
+    def delimiter(self) -> str:
+        return DELIMITER
 
     async def get_mailbox(self, name: str) -> LabMailboxData:
         if name == "INBOX":
@@ -187,7 +230,9 @@ class LabMailboxSet(MailboxSet):
         if mailbox is None:
             async with UidList.with_init(path) as uidlist:
                 mailbox_id = ObjectId(uidlist.global_uid)
-            mailbox = LabMailboxData(mailbox_id, maildir, path, keys=self._keys)
+            mailbox = LabMailboxData(
+                mailbox_id, maildir, path, keys=self._keys, signal=self._signal, notify=self._notify
+            )
             self._mailboxes[name] = mailbox
         return await mailbox.reset()
 

@@ -9,7 +9,7 @@ stored byte for byte as the client sent it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from functools import partial
 from typing import Any, Literal, cast
 
@@ -57,6 +57,23 @@ class StoreMaildir(Maildir):
             os.unlink(temporary)
             raise
         return key
+
+    def claim_new_of(self, known: Container[str]) -> list[str]:
+        """Move the files of ``new/`` whose key is in ``known`` to ``cur/``; return their keys.
+
+        A file without a UID yet stays in ``new/``, for the session that gives it one to claim.
+        """
+        claimed = []
+        for name in sorted(os.listdir(self._path_new)):
+            key = name.split(self.colon, 1)[0]
+            if key not in known:
+                continue
+            try:
+                os.rename(os.path.join(self._path_new, name), os.path.join(self._path_cur, name))
+            except FileNotFoundError:  # another session claimed it first
+                continue
+            claimed.append(key)
+        return claimed
 
 
 def maildir_factory(keys: KeySource) -> type[StoreMaildir]:

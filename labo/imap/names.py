@@ -1,22 +1,22 @@
 """Which mailbox names become folders: each one is a Maildir++ directory such as ``.Travail.2026``.
 
-pymap turns a name into a path without checking it. An empty name or ``.`` lands on the user's
-own Maildir or on the store above it (a DELETE there would erase mail), ``..`` climbs out of it,
-and a ``.`` inside a name is Maildir++'s level separator. So a folder name is made of non-empty
-levels separated by ``/``, without ``.`` or control characters, short enough for a directory.
+pymap turns a name into a path without checking it. An empty name lands on the user's own Maildir
+(a DELETE there would erase mail), an empty level or a ``/`` inside a level reaches the store above
+it or outside it. So a folder name is made of non-empty levels separated by Maildir++'s ``.`` (the
+delimiter Dovecot shows too), without ``/`` or control characters, short enough for a directory.
 """
 
 from __future__ import annotations
 
 import re
 
-#: The hierarchy delimiter clients see (pymap's maildir backend uses ``/``).
-DELIMITER = "/"
+#: The hierarchy delimiter clients see: Maildir++'s own, as Dovecot announces it.
+DELIMITER = "."
 
 #: Longest directory name for a folder, in UTF-8 bytes (file systems allow 255).
 MAX_DIRECTORY_NAME = 200
 
-_FORBIDDEN = re.compile(r"[.\x00-\x1f\x7f]")
+_FORBIDDEN = re.compile(r"[/\x00-\x1f\x7f]")
 
 
 def is_folder_name(name: str) -> bool:
@@ -34,6 +34,6 @@ def is_folder_name(name: str) -> bool:
 
 
 def ancestors(name: str) -> list[str]:
-    """The names above ``name`` in the hierarchy, outermost first: ``a/b/c`` → ``a``, ``a/b``."""
+    """The names above ``name`` in the hierarchy, outermost first: ``a.b.c`` → ``a``, ``a.b``."""
     levels = name.split(DELIMITER)
     return [DELIMITER.join(levels[:depth]) for depth in range(1, len(levels))]

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import socket
 from asyncio import StreamReader, StreamWriter
+from collections.abc import Callable
 from contextlib import AsyncExitStack, closing
 from functools import partial
 
@@ -22,11 +23,14 @@ from pymap.context import connection_exit
 
 from labo.context import LabContext
 from labo.identity import Service
+from labo.imap.changes import ChangeBoard
 from labo.imap.config import MAX_LINE, build_config
 from labo.imap.connection import LabConnectionState, LabImapConnection, RemoteSocketInfo
 from labo.imap.identifiers import seed_inboxes
 from labo.imap.login import LabLogin
 from labo.imap.proxyheader import read_header_before_tls
+from labo.imap.special_use import create_special_folders
+from labo.store import MailStore
 
 _log = logging.getLogger(__name__)
 
@@ -45,7 +49,9 @@ class ImapBackend:
         self._service = service
         self._implicit_tls = service.tls == "implicit"
         self._config = build_config(ctx, starttls=not self._implicit_tls)
-        self._login = LabLogin(self._config, ctx.store, ctx.clock)
+        self._changes = ChangeBoard()
+        self._stop_listening_to_store: Callable[[], None] | None = None
+        self._login = LabLogin(self._config, ctx.store, ctx.clock, self._changes)
         self._commands = self._config.commands
         self._listener: socket.socket | None = None
         self._port = 0
@@ -75,8 +81,9 @@ class ImapBackend:
         # inherits from here; without it, it silently falls back to a default.
         self._config.apply_context()
         store = self._ctx.store
-        seed_inboxes(store)
-        store.on_reset(partial(seed_inboxes, store))
+        _prepare_mailboxes(store)
+        store.on_reset(partial(_prepare_mailboxes, store))
+        self._stop_listening_to_store = self._changes.listen(store)
         listener = socket.create_server(("127.0.0.1", 0))
         listener.setblocking(False)
         self._listener = listener
@@ -108,6 +115,9 @@ class ImapBackend:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+        if self._stop_listening_to_store is not None:
+            self._stop_listening_to_store()
+            self._stop_listening_to_store = None
         await self.drop_connections()
 
     # -- connections ----------------------------------------------------------------------------
@@ -193,3 +203,9 @@ class ImapBackend:
             ssl_handshake_timeout=HANDSHAKE_TIMEOUT if self._implicit_tls else None,
         )
         return reader, await opened
+
+
+def _prepare_mailboxes(store: MailStore) -> None:
+    """What a fresh install holds: each INBOX's uidlist and the special-use folders."""
+    seed_inboxes(store)
+    create_special_folders(store)

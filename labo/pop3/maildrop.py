@@ -113,6 +113,8 @@ class Maildrop:
             except OSError:
                 log.exception("POP3 UPDATE could not remove message %s", entry.key)
                 failed += 1
+        if removed:
+            self._store.changed(self._user)  # IMAP IDLE sessions announce the EXPUNGE at once
         return UpdateOutcome(removed, failed)
 
     # -- finding a file again ----------------------------------------------------------------

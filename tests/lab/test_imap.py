@@ -21,6 +21,7 @@ import labo.imap
 from labo.context import LabContext
 from labo.identity import SERVER_NAME, SERVICES, USERS, User
 from labo.imap import ImapBackend
+from labo.pop3.maildrop import Maildrop
 
 T = TypeVar("T")
 
@@ -418,7 +419,7 @@ def test_folder_created_by_one_session_is_listed_by_the_other(lab: RunningImap) 
     phone, laptop = logged_in(lab), logged_in(lab)
     phone.create("Archives")
     _, listing = laptop.list()
-    assert any(line.endswith(b' "/" Archives') for line in listing)
+    assert any(line.endswith(b' "." Archives') for line in listing)
     phone.logout()
     laptop.logout()
 
@@ -440,19 +441,20 @@ def test_creating_an_existing_folder_gets_no_alreadyexists(lab: RunningImap) -> 
 
 def test_create_makes_the_superior_folders(lab: RunningImap) -> None:
     client = logged_in(lab)
-    client.create("Travail/2026/Mars")
-    _, listing = client.list()
-    names = sorted(line.rsplit(b' "/" ', 1)[1] for line in listing)
-    assert names == [b"INBOX", b"Travail", b"Travail/2026", b"Travail/2026/Mars"]
+    client.create("Travail.2026.Mars")
+    _, listing = client.list('""', "Travail*")
+    names = sorted(line.rsplit(b' "." ', 1)[1] for line in listing)
+    assert names == [b"Travail", b"Travail.2026", b"Travail.2026.Mars"]
     client.logout()
 
 
-@pytest.mark.parametrize("name", ['""', '"."', '".."', '"a.b"', '"x/../y"', '"/a"', '"a//b"'])
+@pytest.mark.parametrize("name", ['""', '"."', '".."', '"a/b"', '"x/../y"', '".a"', '"a..b"'])
 def test_create_with_a_name_no_folder_can_have_gets_no_cannot(lab: RunningImap, name: str) -> None:
     client = logged_in(lab)
     assert client.create(name) == ("NO", [b"[CANNOT] Invalid mailbox name."])
     inbox_entries = sorted(os.listdir(lab.ctx.store.maildir(ALICE)))
-    assert inbox_entries == ["cur", "dovecot-uidlist", "new", "tmp"]
+    expected = ["cur", "dovecot-uidlist", "new", "tmp", "subscriptions", ".Drafts", ".Junk"]
+    assert inbox_entries == sorted([*expected, ".Sent", ".Trash"])
     assert sorted(os.listdir(lab.ctx.store.mail_root)) == sorted(user.login for user in USERS)
     client.logout()
 
@@ -510,17 +512,110 @@ def test_body_fetch_marks_the_message_seen(lab: RunningImap) -> None:
     client.logout()
 
 
-def test_idle_session_is_told_exists_after_a_delivery(lab: RunningImap) -> None:
+def idling(lab: RunningImap, user: User = ALICE, mailbox: bytes = b"INBOX") -> Dialogue:
+    """A session that selected ``mailbox`` and is now in IDLE."""
+    dialogue = Dialogue.implicit_tls(lab)
+    dialogue.command(f"LOGIN {user.login} {user.password}".encode())
+    dialogue.command(b"SELECT " + mailbox)
+    dialogue.send(b"idle IDLE\r\n")
+    assert dialogue.read_line() == b"+ Idling.\r\n"
+    return dialogue
+
+
+def idle_done(dialogue: Dialogue) -> list[bytes]:
+    """End IDLE; the lines the server sent from then on, up to its tagged reply."""
+    dialogue.send(b"DONE\r\n")
+    return dialogue.until(b"idle")
+
+
+def test_idle_session_is_told_exists_then_recent_after_a_delivery(lab: RunningImap) -> None:
+    dialogue = idling(lab)
+    lab.ctx.store.deliver(ALICE, MESSAGE)
+    assert [dialogue.read_line(), dialogue.read_line()] == [b"* 1 EXISTS\r\n", b"* 1 RECENT\r\n"]
+    dialogue.close()
+
+
+def test_idle_sends_no_fetch_for_a_new_message(lab: RunningImap) -> None:
+    dialogue = idling(lab)
+    lab.ctx.store.deliver(ALICE, MESSAGE)
+    dialogue.read_line()
+    dialogue.read_line()
+    assert idle_done(dialogue) == [b"idle OK IDLE completed.\r\n"]
+    dialogue.close()
+
+
+def test_idle_session_is_told_of_each_delivery(lab: RunningImap) -> None:
+    dialogue = idling(lab)
+    for count in (1, 2):
+        lab.ctx.store.deliver(ALICE, MESSAGE)
+        assert dialogue.read_line() == b"* %d EXISTS\r\n" % count
+        assert dialogue.read_line() == b"* %d RECENT\r\n" % count
+    dialogue.close()
+
+
+def test_idle_session_is_told_expunge_when_another_session_expunges(lab: RunningImap) -> None:
+    lab.ctx.store.deliver(ALICE, MESSAGE)
+    dialogue = idling(lab)
+    other = selected(lab)
+    other.store("1", "+FLAGS", "(\\Deleted)")
+    assert dialogue.read_line() == b"* 1 FETCH (FLAGS (\\Deleted \\Recent))\r\n"
+    other.expunge()
+    assert dialogue.read_line() == b"* 1 EXPUNGE\r\n"
+    other.logout()
+    dialogue.close()
+
+
+def test_idle_session_is_told_expunge_after_a_pop3_deletion(lab: RunningImap) -> None:
+    lab.ctx.store.deliver(ALICE, MESSAGE)
+    dialogue = idling(lab)
+    maildrop = Maildrop.open(lab.ctx.store, ALICE)
+    entry = maildrop.entry(1)
+    assert entry is not None
+    entry.deleted = True
+    maildrop.commit()  # what POP3 QUIT does
+    assert dialogue.read_line() == b"* 1 EXPUNGE\r\n"
+    dialogue.close()
+
+
+def test_idle_session_is_told_of_a_message_appended_by_another_session(lab: RunningImap) -> None:
+    dialogue = idling(lab)
+    other = logged_in(lab)
+    other.append("INBOX", "", None, MESSAGE)
+    assert dialogue.read_line() == b"* 1 EXISTS\r\n"
+    other.logout()
+    dialogue.close()
+
+
+def test_idle_on_another_folder_is_not_told_of_an_inbox_delivery(lab: RunningImap) -> None:
+    dialogue = idling(lab, mailbox=b"Sent")
+    lab.ctx.store.deliver(ALICE, MESSAGE)
+    assert idle_done(dialogue) == [b"idle OK IDLE completed.\r\n"]
+    dialogue.close()
+
+
+def test_noop_after_a_delivery_tells_exists_then_recent(lab: RunningImap) -> None:
     dialogue = Dialogue.implicit_tls(lab)
     dialogue.command(f"LOGIN {ALICE.login} {ALICE.password}".encode())
     dialogue.command(b"SELECT INBOX")
-    dialogue.send(b"idle IDLE\r\n")
-    assert dialogue.read_line() == b"+ Idling.\r\n"
     lab.ctx.store.deliver(ALICE, MESSAGE)
-    assert dialogue.read_line() == b"* 1 EXISTS\r\n"
-    dialogue.send(b"DONE\r\n")
-    assert dialogue.until(b"idle")[-1] == b"idle OK IDLE completed.\r\n"
+    assert dialogue.command(b"NOOP") == [
+        b"* 1 EXISTS\r\n",
+        b"* 1 RECENT\r\n",
+        b"t3 OK NOOP completed.\r\n",
+    ]
     dialogue.close()
+
+
+def test_only_the_first_session_to_see_a_message_gets_it_as_recent(lab: RunningImap) -> None:
+    first = selected(lab)
+    lab.ctx.store.deliver(ALICE, MESSAGE)
+    first.noop()
+    second = selected(lab)
+    assert second.response("RECENT") == ("RECENT", [b"0"])
+    _, data = first.fetch("1", "(FLAGS)")
+    assert rb"\Recent" in data[0]
+    first.logout()
+    second.logout()
 
 
 def test_file_removed_behind_the_server_is_expunged_on_noop(lab: RunningImap) -> None:
@@ -531,6 +626,156 @@ def test_file_removed_behind_the_server_is_expunged_on_noop(lab: RunningImap) ->
     lab.ctx.store.messages(ALICE)[0].path.unlink()  # what POP3 does on DELE + QUIT
     assert b"* 1 EXPUNGE\r\n" in dialogue.command(b"NOOP")
     dialogue.close()
+
+
+# -- UNSELECT, NAMESPACE, ENABLE -----------------------------------------------------------------
+
+
+def logged_in_dialogue(lab: RunningImap, user: User = ALICE) -> Dialogue:
+    dialogue = Dialogue.implicit_tls(lab)
+    dialogue.command(f"LOGIN {user.login} {user.password}".encode())
+    return dialogue
+
+
+def test_capability_after_login_lists_namespace_unselect_enable_and_special_use(
+    lab: RunningImap,
+) -> None:
+    dialogue = logged_in_dialogue(lab)
+    capabilities = set(dialogue.command(b"CAPABILITY")[0].split())
+    assert {b"NAMESPACE", b"UNSELECT", b"ENABLE", b"SPECIAL-USE"} <= capabilities
+    dialogue.close()
+
+
+def test_unselect_leaves_the_selected_state(lab: RunningImap) -> None:
+    dialogue = logged_in_dialogue(lab)
+    dialogue.command(b"SELECT INBOX")
+    assert dialogue.command(b"UNSELECT") == [b"t3 OK Unselect completed.\r\n"]
+    assert dialogue.command(b"FETCH 1 FLAGS") == [b"t4 BAD FETCH: Must select a mailbox first.\r\n"]
+    dialogue.close()
+
+
+def test_unselect_expunges_nothing(lab: RunningImap) -> None:
+    lab.ctx.store.deliver(ALICE, MESSAGE)
+    dialogue = logged_in_dialogue(lab)
+    dialogue.command(b"SELECT INBOX")
+    dialogue.command(b"STORE 1 +FLAGS.SILENT (\\Deleted)")
+    dialogue.command(b"UNSELECT")
+    assert len(lab.ctx.store.messages(ALICE)) == 1
+    dialogue.close()
+
+
+def test_unselect_without_a_selected_mailbox_gets_bad(lab: RunningImap) -> None:
+    dialogue = logged_in_dialogue(lab)
+    assert dialogue.command(b"UNSELECT") == [b"t2 BAD UNSELECT: Must select a mailbox first.\r\n"]
+    dialogue.close()
+
+
+def test_namespace_is_one_personal_namespace_split_by_dots(lab: RunningImap) -> None:
+    dialogue = logged_in_dialogue(lab)
+    assert dialogue.command(b"NAMESPACE") == [
+        b'* NAMESPACE (("" ".")) NIL NIL\r\n',
+        b"t2 OK Namespace completed.\r\n",
+    ]
+    dialogue.close()
+
+
+def test_enable_enables_nothing_the_server_does_not_implement(lab: RunningImap) -> None:
+    dialogue = logged_in_dialogue(lab)
+    assert dialogue.command(b"ENABLE CONDSTORE UTF8=ACCEPT") == [
+        b"* ENABLED\r\n",
+        b"t2 OK Enabled.\r\n",
+    ]
+    dialogue.close()
+
+
+def test_enable_without_a_capability_gets_bad(lab: RunningImap) -> None:
+    dialogue = logged_in_dialogue(lab)
+    assert dialogue.command(b"ENABLE") == [b"t2 BAD ENABLE: Invalid arguments.\r\n"]
+    dialogue.close()
+
+
+@pytest.mark.parametrize("command", [b"NAMESPACE", b"ENABLE CONDSTORE", b"UNSELECT"])
+def test_new_commands_before_login_get_bad(lab: RunningImap, command: bytes) -> None:
+    dialogue = Dialogue.implicit_tls(lab)
+    name = command.split()[0]
+    assert dialogue.command(command) == [b"t1 BAD %b: Must authenticate first.\r\n" % name]
+    dialogue.close()
+
+
+# -- special-use folders (RFC 6154) ------------------------------------------------------------
+
+SPECIAL_FOLDERS = [b"Drafts", b"Junk", b"Sent", b"Trash"]
+
+
+def _listed(lines: list[bytes]) -> dict[bytes, bytes]:
+    """LIST/LSUB lines as mailbox name → attributes."""
+    found = {}
+    for line in lines:
+        match = re.fullmatch(rb'\((.*)\) "\." (.+)', line)
+        assert match, line
+        found[match[2]] = match[1]
+    return found
+
+
+def test_every_user_has_the_special_use_folders_marked_in_list(lab: RunningImap) -> None:
+    for user in USERS:
+        client = logged_in(lab, user)
+        _, lines = client.list()
+        listed = _listed(lines)
+        assert {name: listed[name] for name in SPECIAL_FOLDERS} == {
+            name: b"\\HasNoChildren \\" + name for name in SPECIAL_FOLDERS
+        }
+        client.logout()
+
+
+def test_special_use_folders_are_subscribed(lab: RunningImap) -> None:
+    client = logged_in(lab)
+    _, lines = client.lsub()
+    assert sorted(_listed(lines)) == sorted([b"INBOX", *SPECIAL_FOLDERS])  # pymap lists INBOX
+    client.logout()
+
+
+def test_message_appended_to_sent_is_fetchable_there(lab: RunningImap) -> None:
+    client = logged_in(lab)
+    assert client.append("Sent", "(\\Seen)", None, MESSAGE)[0] == "OK"
+    assert client.select("Sent") == ("OK", [b"1"])
+    _, data = client.fetch("1", "(FLAGS BODY.PEEK[])")
+    assert rb"\Seen" in data[0][0]
+    assert data[0][1] == MESSAGE
+    client.logout()
+
+
+def test_special_use_folders_are_empty_again_with_the_same_ids_after_a_reset(
+    lab: RunningImap,
+) -> None:
+    client = logged_in(lab)
+    client.append("Sent", "", None, MESSAGE)
+    _, before = client.status("Sent", "(UIDVALIDITY MAILBOXID)")
+    client.logout()
+    lab.ctx.store.reset()
+    client = logged_in(lab)
+    assert client.status("Sent", "(MESSAGES UIDVALIDITY MAILBOXID)")[1] == [
+        before[0].replace(b"(UIDVALIDITY", b"(MESSAGES 0 UIDVALIDITY")
+    ]
+    client.logout()
+
+
+def test_list_shows_inbox_first_then_the_folders_by_name(lab: RunningImap) -> None:
+    client = logged_in(lab)
+    client.create("Zeta")
+    client.create("Alpha")
+    _, lines = client.list()
+    assert list(_listed(lines)) == [b"INBOX", b"Alpha", *SPECIAL_FOLDERS, b"Zeta"]
+    client.logout()
+
+
+def test_dotted_folder_name_creates_a_hierarchy(lab: RunningImap) -> None:
+    client = logged_in(lab)
+    client.create("Travail.2026")
+    assert (lab.ctx.store.mail_root / ALICE.login / ".Travail.2026" / "cur").is_dir()
+    _, lines = client.list('""', "Travail*")
+    assert _listed(lines) == {b"Travail": b"\\HasChildren", b"Travail.2026": b"\\HasNoChildren"}
+    client.logout()
 
 
 # -- repeatable identifiers, names and dates -------------------------------------------------------
@@ -646,6 +891,9 @@ def _scenario(lab: RunningImap) -> list[bytes]:
     dialogue.command(b"STATUS Archives (MESSAGES UIDNEXT UIDVALIDITY MAILBOXID)")
     dialogue.command(b"SELECT Archives")
     dialogue.command(b"FETCH 1:* (UID FLAGS INTERNALDATE EMAILID)")
+    dialogue.command(b'LIST "" "*"')
+    dialogue.command(b"APPEND Sent (\\Seen) {%d+}\r\n" % len(MESSAGE) + MESSAGE)
+    dialogue.command(b"STATUS Sent (MESSAGES UIDNEXT UIDVALIDITY MAILBOXID)")
     dialogue.command(b"LOGOUT")
     dialogue.close()
     return dialogue.lines
