@@ -7,13 +7,18 @@ by both, so a scenario that switches an option switches it everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from labo.clock import LabClock
 from labo.identity import PROVIDERS, USERS, Provider, Service
 from labo.store import MailStore
 from labo.tls import LabTLS, ProviderTLS
+
+if TYPE_CHECKING:
+    from labo.smtp.mta import Mta
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,15 @@ class LabShared:
     #: recording proxy, filled as services start: the MTA relays through them, so the hop
     #: between providers is recorded too.
     proxy_ports: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: Where the lab's DNS server answers (loopback host, port), once started.
+    dns: tuple[str, int] | None = None
+    #: Called on the lab loop each time a recorded connection has closed: the MTAs deliver
+    #: what that connection queued (``labo.smtp.mta``).
+    on_connection_closed: list[Callable[[], None]] = field(default_factory=list)
+
+    def connection_closed(self) -> None:
+        for callback in self.on_connection_closed:
+            callback()
 
 
 @dataclass
@@ -46,6 +60,8 @@ class LabContext:
     store: MailStore
     tls: ProviderTLS
     shared: LabShared
+    #: The provider's MTA and its queue, created with its first SMTP service.
+    mta: Mta | None = None
 
     @classmethod
     def create(

@@ -71,6 +71,7 @@ async def start_service(
             # Internet: the MX writes it in Received: and checks SPF against it; pymap would
             # trust a 127.0.0.1 peer as "secure" (no LOGINDISABLED before STARTTLS).
             proxy_protocol=service.protocol in PROXY_PROTOCOL_SERVERS,
+            on_closed=ctx.shared.connection_closed,
         )
     except BaseException:
         await backend.close()  # e.g. the proxy's port is taken: the lab never knew this backend

@@ -67,6 +67,11 @@ class QueueManager:
             return
         self._task = asyncio.get_running_loop().create_task(self._run(), name="file d’attente")
 
+    @property
+    def busy(self) -> bool:
+        """True while a delivery run is going on."""
+        return self._task is not None and not self._task.done()
+
     async def wait_idle(self) -> None:
         """Return once no delivery run is going on (nor was started meanwhile)."""
         while self._task is not None and not self._task.done():

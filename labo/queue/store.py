@@ -90,7 +90,8 @@ class MailQueue:
         except ValueError:
             return None
 
-    def _next_id(self) -> str:
+    def new_id(self) -> str:
+        """Draw the next queue id (a server names it in ``Received:`` before it enqueues)."""
         with self._lock:
             self._last += 1
             number = self._last
@@ -99,11 +100,21 @@ class MailQueue:
 
     # -- entries ----------------------------------------------------------------------------------
 
-    def enqueue(self, mail_from: str, recipients: Sequence[str], message: bytes) -> QueueEntry:
-        """Store ``message`` for ``recipients``; once this returns, the message is in the queue."""
+    def enqueue(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        message: bytes,
+        *,
+        queue_id: str | None = None,
+    ) -> QueueEntry:
+        """Store ``message`` for ``recipients``; once this returns, the message is in the queue.
+
+        ``queue_id`` is one drawn with ``new_id`` (by default, a new one).
+        """
         if not recipients:
             raise QueueError("un message sans destinataire ne peut pas entrer dans la file")
-        queue_id = self._next_id()
+        queue_id = queue_id or self.new_id()
         entry = QueueEntry(
             id=queue_id,
             mail_from=mail_from,

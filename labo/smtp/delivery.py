@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from labo.identity import User
-from labo.smtp.headers import Arrival, trace_headers
+from labo.smtp.headers import trace_headers
 from labo.store import MailStore
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,13 @@ def deliver_copies(
     store: MailStore,
     recipients: Sequence[User],
     content: bytes,
-    arrival: Arrival,
     *,
     mail_from: str,
 ) -> list[str]:
     """Store one copy of ``content`` per recipient, each under its own trace headers.
+
+    ``content`` is the queued message, whose ``Received:`` fields already tell its way here;
+    the final delivery adds ``Return-Path:`` and ``Delivered-To:`` on top (RFC 5321 §4.4).
 
     Returns the Maildir keys. If a write fails, the copies already in ``new/`` are removed
     before ``DeliveryError`` is raised: the client is told to retry (451), and a retry must
@@ -54,7 +56,7 @@ def deliver_copies(
     delivered: list[tuple[User, str]] = []
     try:
         for user in recipients:
-            message = trace_headers(arrival, mail_from=mail_from, recipient=user.address) + body
+            message = trace_headers(mail_from=mail_from, recipient=user.address) + body
             delivered.append((user, store.deliver(user, message)))
     except OSError as error:
         _withdraw(store, delivered)

@@ -1,9 +1,10 @@
-"""aiosmtpd handler hooks: who may send, who may receive, and the delivery of accepted mail.
+"""aiosmtpd handler hooks: who may send, who may receive, and what happens to accepted mail.
 
-The same handler class serves the MX (port 25) and the MSA (587, 465); its ``Policy`` says
-which. Replies follow Postfix's wording, so transcripts look like those of a real server. On the
-MSA, mail for the sender's own domain is delivered here, and mail for the other lab domain is
-relayed to that domain's MX (``labo.smtp.relay``), as between two providers.
+The same handler class serves a provider's MX (port 25) and its MSA (587, 465); its ``Policy``
+says which. Replies follow Postfix's wording, so transcripts look like those of a real server.
+Accepted mail goes into the provider's queue (``labo.smtp.mta``) with this hop's ``Received:``
+on top; the MSA signs its users' mail with DKIM first, the MX checks SPF, DKIM and DMARC and
+writes ``Authentication-Results:`` (RFC 8601), refusing what the sender's DMARC policy rejects.
 """
 
 from __future__ import annotations
@@ -11,48 +12,76 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import defaultdict
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from labo.context import LabContext
-from labo.identity import User, is_local_domain, user_by_address
+from labo.dns.resolver import DnsError, LabResolver
 from labo.smtp.auth import authenticated_user
-from labo.smtp.delivery import DeliveryError, crlf_lines, deliver_copies
+from labo.smtp.delivery import crlf_lines
 from labo.smtp.headers import Arrival, angle, protocol_keyword, received_header
+from labo.smtp.mta import Mta
 from labo.smtp.policy import Policy
-from labo.smtp.queue_ids import QueueIds
-from labo.smtp.relay import RelayError, relay, relay_domain
 
 log = logging.getLogger(__name__)
 
 #: A mailbox as RFC 5321 §4.1.2 spells it: dot-string or quoted local part, then a domain or an
-#: address literal. aiosmtpd's parser is lenient (``<a b>`` comes out as ``"a b"``).
-_DOT_STRING = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+#: address literal. aiosmtpd's parser is lenient (``<a b>`` comes out as ``"a b"``). With
+#: SMTPUTF8 (RFC 6531 §3.3), the local part and domain may also hold UTF-8 characters.
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
+_DOT_STRING = rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*"
+_UTF8_DOT_STRING = rf"[{_ATEXT}\u0080-\U0010ffff]+(?:\.[{_ATEXT}\u0080-\U0010ffff]+)*"
 _QUOTED_STRING = r'"[\x20\x21\x23-\x5b\x5d-\x7e]*"'
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_UTF8_LABEL = r"[A-Za-z0-9\u0080-\U0010ffff](?:[A-Za-z0-9\u0080-\U0010ffff-]*[A-Za-z0-9\u0080-\U0010ffff])?"
 _ADDRESS_LITERAL = r"\[[\x21-\x5a\x5e-\x7e]+\]"
 _MAILBOX = re.compile(
     f"(?:{_DOT_STRING}|{_QUOTED_STRING})@(?:{_LABEL}(?:\\.{_LABEL})*|{_ADDRESS_LITERAL})"
 )
+_UTF8_MAILBOX = re.compile(
+    f"(?:{_UTF8_DOT_STRING}|{_QUOTED_STRING})@"
+    f"(?:{_UTF8_LABEL}(?:\\.{_UTF8_LABEL})*|{_ADDRESS_LITERAL})"
+)
 
 
 class DeliveryHandler:
-    """Accepts mail for the lab's mailboxes and writes it there: the MDA of RFC 5598 §4.3.3."""
+    """The MSA (RFC 6409) or the MX (RFC 5321) of one provider, in front of its MTA's queue."""
 
-    def __init__(self, policy: Policy, ctx: LabContext, queue_ids: QueueIds) -> None:
+    def __init__(self, policy: Policy, ctx: LabContext, mta: Mta) -> None:
         self._policy = policy
         self._ctx = ctx
-        self._store = ctx.store
-        self._clock = ctx.clock
-        self._queue_ids = queue_ids
+        self._mta = mta
+        role = "MSA" if policy.submission else "MX"
+        self._label = f"{role} d'{ctx.provider.domain}"
+
+    # -- connection ------------------------------------------------------------------------------
 
     async def handle_PROXY(
         self, server: SMTP, session: Session, envelope: Envelope, proxy_data: Any
     ) -> bool:
-        """The recording proxy's header: the client's address on the lab's Internet."""
-        return proxy_data.src_addr is not None
+        """The recording proxy's header names the client's address; look up its name.
+
+        Like Postfix, the server asks DNS for the PTR of the client's address and keeps the name
+        only if that name leads back to the address; otherwise the client is ``unknown``.
+        """
+        if proxy_data.src_addr is None:
+            return False
+        session.lab_client_name = await self._verified_name(str(proxy_data.src_addr))
+        return True
+
+    async def _verified_name(self, address: str) -> str:
+        dns = self._ctx.shared.dns
+        if dns is None:  # a server started alone, without the lab's DNS
+            return "unknown"
+        resolver = LabResolver(dns, self._label)
+        try:
+            name = await asyncio.to_thread(resolver.ptr, address)
+            if name is None or address not in await asyncio.to_thread(resolver.addresses, name):
+                return "unknown"
+        except DnsError:
+            return "unknown"
+        return name
 
     async def handle_EHLO(
         self,
@@ -68,6 +97,8 @@ class DeliveryHandler:
             return responses
         return [line for line in responses if not line.startswith("250-AUTH")]
 
+    # -- envelope --------------------------------------------------------------------------------
+
     async def handle_MAIL(
         self,
         server: SMTP,
@@ -78,7 +109,8 @@ class DeliveryHandler:
     ) -> str:
         """A well-formed sender; on the MSA, the user's own address (as Postfix's
         ``reject_sender_login_mismatch``): a login does not let anyone send as someone else."""
-        if address != "<>" and not _MAILBOX.fullmatch(address):  # "<>": the null reverse-path
+        utf8 = "SMTPUTF8" in (option.upper() for option in mail_options)
+        if address != "<>" and not _well_formed(address, utf8=utf8):  # "<>": null reverse-path
             return "501 5.1.7 Bad sender address syntax"
         if self._policy.submission:
             user = authenticated_user(session)
@@ -100,36 +132,38 @@ class DeliveryHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
-        """Existing lab mailboxes only: nothing is relayed, so nothing leaves the machine."""
-        if not _MAILBOX.fullmatch(address):
+        """The MSA takes any address from its users; the MX only its own domain's mailboxes."""
+        utf8 = "SMTPUTF8" in (option.upper() for option in envelope.mail_options)
+        if not _well_formed(address, utf8=utf8):
             return "501 5.1.3 Bad recipient address syntax"
-        if not is_local_domain(address):
-            if self._policy.submission:
+        own = address.rpartition("@")[2].lower() == self._ctx.provider.domain
+        if not self._policy.submission:
+            if not own:  # no open relay (Postfix's reject_unauth_destination)
+                return f"554 5.7.1 {angle(address)}: Relay access denied"
+            if not any(u.address.lower() == address.lower() for u in self._ctx.store.users):
                 return (
-                    f"550 5.7.1 {angle(address)}: Recipient address rejected: "
-                    "external relay is disabled in this lab, no mail leaves the machine"
+                    f"550 5.1.1 {angle(address)}: Recipient address rejected: "
+                    "User unknown in virtual mailbox table"
                 )
-            return f"554 5.7.1 {angle(address)}: Relay access denied"  # no open relay
-        user = user_by_address(address)
-        if user is None:
+        elif own and not any(u.address.lower() == address.lower() for u in self._ctx.store.users):
             return (
                 f"550 5.1.1 {angle(address)}: Recipient address rejected: "
                 "User unknown in virtual mailbox table"
             )
-        if user.address not in envelope.rcpt_tos:  # the same mailbox twice gets one copy
-            envelope.rcpt_tos.append(user.address)
+        if address.lower() not in (rcpt.lower() for rcpt in envelope.rcpt_tos):
+            envelope.rcpt_tos.append(address)  # the same mailbox twice gets one copy
             envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 Ok"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        """Write one copy per recipient, then reply with the queue id; 451 if a write fails.
+    # -- message ---------------------------------------------------------------------------------
 
-        The write runs on the lab loop, not in a thread: a message is at most a few MiB on a
-        local disk, and an indivisible delivery means the IMAP and POP3 servers, on the same
-        loop, see every copy or none, and the lab clock ticks in the same order on every run.
-        """
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """Queue the message under this hop's ``Received:``, then answer with its queue id."""
+        mail_from = envelope.mail_from or "<>"
+        content = crlf_lines(envelope.original_content or b"")
         arrival = Arrival(
             helo=session.host_name or "unknown",
+            peer_name=getattr(session, "lab_client_name", "unknown"),
             peer_ip=_peer_ip(session),
             by=server.hostname,
             protocol=protocol_keyword(
@@ -138,72 +172,64 @@ class DeliveryHandler:
                 authenticated=bool(session.authenticated),
             ),
             tls=_tls_description(session),
-            queue_id=self._queue_ids.next(),
-            when=self._clock.now(),
+            queue_id=self._mta.new_id(),
+            when=self._ctx.clock.now(),
         )
-        mail_from = envelope.mail_from or "<>"
-        local, remote = self._route(mail_from, envelope.rcpt_tos)
-        content = envelope.original_content or b""
+        results = b""
+        if self._policy.submission:
+            content = self._signed(content)
+        else:
+            checked = await self._checked(content, arrival, mail_from)
+            if isinstance(checked, str):
+                return checked
+            results = checked
+        single = envelope.rcpt_tos[0] if len(envelope.rcpt_tos) == 1 else None
+        # Milter-added fields go above the server's own Received:, as with OpenDMARC.
+        message = results + received_header(arrival, single) + content
         try:
-            for domain, recipients in remote.items():
-                await self._relay(arrival, domain, mail_from, recipients, content)
-        except RelayError as error:
-            log.warning("message %s non relayé : %s", arrival.queue_id, error)
-            return "451 4.4.0 Error: relay to the recipient's MX failed"
-        try:
-            deliver_copies(
-                self._store,
-                [_mailbox_owner(address) for address in local],
-                content,
-                arrival,
-                mail_from=mail_from,
-            )
-        except DeliveryError:
-            log.exception("message %s non livré", arrival.queue_id)
+            self._mta.enqueue(arrival.queue_id, mail_from, envelope.rcpt_tos, message)
+        except OSError:
+            log.exception("message %s non mis en file", arrival.queue_id)
             return "451 4.3.0 Error: queue file write error"
         return f"250 2.0.0 Ok: queued as {arrival.queue_id}"
 
-    def _route(self, mail_from: str, rcpt_tos: list[str]) -> tuple[list[str], dict[str, list[str]]]:
-        """Recipients delivered here, and those to relay, by domain.
+    def _signed(self, content: bytes) -> bytes:
+        """The MSA signs its own domain's mail with DKIM (RFC 6376), like OpenDKIM would."""
+        from labo.senderauth import sign
 
-        The MX (port 25) is the last hop for both lab domains. The MSA delivers its own domain's
-        mail and relays the other domain's to that domain's MX, like two providers would.
-        """
-        if not self._policy.submission or not self._ctx.shared.proxy_ports:
-            # A backend started alone (unit tests) has no MX to reach: it delivers everything.
-            return list(rcpt_tos), {}
-        sender_domain = relay_domain(mail_from)
-        local: list[str] = []
-        remote: dict[str, list[str]] = defaultdict(list)
-        for address in rcpt_tos:
-            domain = relay_domain(address)
-            if domain == sender_domain:
-                local.append(address)
-            else:
-                remote[domain].append(address)
-        return local, dict(remote)
+        try:
+            return sign(content, self._ctx.provider.domain, self._ctx.clock.now()) + content
+        except ValueError as error:  # no From:, say: sent unsigned, as a signing milter would
+            log.info("message non signé : %s", error)
+            return content
 
-    async def _relay(
-        self, arrival: Arrival, domain: str, mail_from: str, recipients: list[str], content: bytes
-    ) -> None:
-        """The MTA's hop: this server's Received header on top, then SMTP to the MX."""
-        single = recipients[0] if len(recipients) == 1 else None
-        message = received_header(arrival, single) + crlf_lines(content)
-        await asyncio.to_thread(
-            relay,
-            self._ctx,
-            sender_domain=relay_domain(mail_from),
+    async def _checked(self, content: bytes, arrival: Arrival, mail_from: str) -> bytes | str:
+        """SPF, DKIM and DMARC on the MX: the Authentication-Results field, or the refusal."""
+        from labo.senderauth import check
+
+        dns = self._ctx.shared.dns
+        if dns is None:  # a server started alone, without the lab's DNS
+            return b""
+        resolver = LabResolver(dns, self._label)
+        verdict = await asyncio.to_thread(
+            check,
+            content,
+            client_ip=arrival.peer_ip,
+            helo=arrival.helo,
             mail_from=mail_from,
-            recipients=recipients,
-            message=message,
+            txt_lookup=resolver.txt,
+            authserv_id=arrival.by,
         )
+        if verdict.reject:
+            domain = verdict.dmarc.header_from or "?"
+            return f"550 5.7.1 Rejected by DMARC policy for {domain}"
+        return verdict.header()
 
 
-def _mailbox_owner(address: str) -> User:
-    user = user_by_address(address)
-    if user is None:  # handle_RCPT accepts existing mailboxes only
-        raise LookupError(f"aucune boîte aux lettres pour {address}")
-    return user
+def _well_formed(address: str, *, utf8: bool) -> bool:
+    if address.isascii():
+        return bool(_MAILBOX.fullmatch(address))
+    return utf8 and bool(_UTF8_MAILBOX.fullmatch(address))
 
 
 def _peer_ip(session: Session) -> str:
@@ -216,7 +242,7 @@ def _peer_ip(session: Session) -> str:
 
 
 def _tls_description(session: Session) -> str | None:
-    """``TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256 bits)``, as Postfix notes it."""
+    """``TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)``, as Postfix notes it."""
     if session.ssl is None:
         return None
     ssl_object = session.ssl.get("ssl_object")
@@ -224,4 +250,4 @@ def _tls_description(session: Session) -> str | None:
     if cipher is None:
         return "TLS"
     name, version, bits = cipher
-    return f"{version} with cipher {name} ({bits} bits)"
+    return f"{version} with cipher {name} ({bits}/{bits} bits)"

@@ -29,6 +29,7 @@ class Arrival:
     """How one message reached the server: everything its ``Received`` header records."""
 
     helo: str
+    peer_name: str  # the client's name as DNS confirms it (PTR, then A), else "unknown"
     peer_ip: str
     by: str  # the receiving server's own name
     protocol: str  # RFC 3848 keyword, see protocol_keyword()
@@ -59,21 +60,22 @@ def address_literal(ip: str) -> str:
     return f"[IPv6:{ip}]" if ":" in ip else f"[{ip}]"
 
 
-def trace_headers(arrival: Arrival, *, mail_from: str, recipient: str) -> bytes:
-    """Return-Path, Delivered-To and Received for the copy delivered to ``recipient``."""
-    return (
-        fold("Return-Path", [angle(mail_from)])
-        + fold("Delivered-To", [_printable(recipient)])
-        + received_header(arrival, recipient)
-    )
+def trace_headers(*, mail_from: str, recipient: str) -> bytes:
+    """Return-Path and Delivered-To for the copy delivered to ``recipient``."""
+    return fold("Return-Path", [angle(mail_from)]) + fold("Delivered-To", [_printable(recipient)])
 
 
 def received_header(arrival: Arrival, recipient: str | None) -> bytes:
-    """The ``Received`` field of one hop; ``for <rcpt>`` only when there is one recipient."""
+    """The ``Received`` field of one hop, as Postfix writes it.
+
+    ``from <EHLO name> (<name DNS confirms> [<address>])``: the name the client gave, then the
+    one the server verified (RFC 5321 §4.4); the TLS used; ``by`` this server ``with`` the RFC
+    3848 keyword; ``for <rcpt>`` only when there is one recipient.
+    """
     helo = _NOT_HELO.sub("_", arrival.helo) or "unknown"
     received = [
-        f"from {helo} ({helo} {address_literal(arrival.peer_ip)})",
-        *([f"(using {arrival.tls})"] if arrival.tls else []),
+        f"from {helo} ({arrival.peer_name} {address_literal(arrival.peer_ip)})",
+        *([f"(using {arrival.tls})", "(No client certificate requested)"] if arrival.tls else []),
         f"by {arrival.by} (labo)",
         f"with {arrival.protocol} id {arrival.queue_id}" + ("" if recipient else ";"),
         *([f"for {angle(recipient)};"] if recipient else []),

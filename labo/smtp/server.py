@@ -15,7 +15,7 @@ from labo.identity import Service
 from labo.smtp.auth import authenticate
 from labo.smtp.handler import DeliveryHandler
 from labo.smtp.policy import policy_for
-from labo.smtp.queue_ids import queue_ids_for
+from labo.smtp.mta import Mta
 from labo.smtp.session import LabSMTP
 
 #: Greeting ``220 mx.example.org ESMTP``: no software name or version (aiosmtpd's default
@@ -66,7 +66,10 @@ async def start(ctx: LabContext, service: Service) -> SMTPBackend:
     _quiet_aiosmtpd_log()
     policy = policy_for(service)
     loop = asyncio.get_running_loop()
-    handler = DeliveryHandler(policy, ctx, queue_ids_for(ctx.store))
+    if ctx.mta is None:  # one MTA per provider, shared by its three SMTP services
+        ctx.mta = Mta(ctx)
+        ctx.shared.on_connection_closed.append(ctx.mta.kick)
+    handler = DeliveryHandler(policy, ctx, ctx.mta)
     sessions: set[LabSMTP] = set()
 
     def new_session() -> LabSMTP:

@@ -9,6 +9,7 @@ lab's loop; each accepted client gets a ``Relay`` (``labo.wire.relay``).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from labo.identity import Service
 from labo.tls import ProviderTLS
@@ -26,8 +27,11 @@ class _Refused(asyncio.Protocol):
 class RecordingProxy:
     """A listening proxy and its live connections."""
 
-    def __init__(self, settings: RelaySettings) -> None:
+    def __init__(
+        self, settings: RelaySettings, on_closed: Callable[[], None] | None = None
+    ) -> None:
         self._settings = settings
+        self._on_closed = on_closed
         self._server: asyncio.Server | None = None
         self._port = 0
         self._relays: dict[Relay, None] = {}  # live connections, in opening order
@@ -82,6 +86,8 @@ class RecordingProxy:
         self._relays.pop(relay, None)
         if not self._relays:
             self._idle.set()
+        if self._on_closed is not None and not self._closing:
+            self._on_closed()
 
 
 async def start_proxy(
@@ -95,13 +101,15 @@ async def start_proxy(
     host: str,
     port: int,
     proxy_protocol: bool,
+    on_closed: Callable[[], None] | None = None,
 ) -> RecordingProxy:
     """Listen on (``host``, ``port``) and relay each client to 127.0.0.1:``backend_port``.
 
     ``port`` 0 asks for an ephemeral port (see ``RecordingProxy.port``). With ``proxy_protocol``,
     each backend connection starts with a PROXY v1 header (``labo.wire.proxy_header``) naming
     the client's and ``server_address`` (the server's address on the lab's Internet); the proxy
-    checks the server's certificate for ``hostname``.
+    checks the server's certificate for ``hostname``. ``on_closed`` is called each time a
+    connection has closed, once its end is recorded.
     """
     settings = RelaySettings(
         service=service,
@@ -113,6 +121,6 @@ async def start_proxy(
         client_context=tls.client_context(),
         proxy_protocol=proxy_protocol,
     )
-    proxy = RecordingProxy(settings)
+    proxy = RecordingProxy(settings, on_closed)
     await proxy.listen(host, port)
     return proxy
