@@ -12,7 +12,7 @@ from collections import deque
 from typing import Literal, Protocol
 
 from labo.identity import SERVICES
-from labo.wire.transcript import ConnectionInfo, Transcript
+from labo.wire.transcript import DNS_SERVICE, ConnectionInfo, Transcript
 
 Side = Literal["client", "server"]
 
@@ -158,6 +158,15 @@ _TRACKERS: dict[str, type[SmtpBodies] | type[Pop3Bodies] | type[ImapBodies]] = {
 }
 
 
+class NoBodies:
+    """A DNS exchange: a question and its records, never a message to fold."""
+
+    bodies = 0
+
+    def feed(self, side: Side, text: str) -> bool:
+        return False
+
+
 class GreetingSniffer:
     """For a connection of unknown service: the server's greeting tells the protocol."""
 
@@ -186,6 +195,8 @@ def _tracker_for_greeting(greeting: str) -> BodyTracker:
 
 def tracker_for(info: ConnectionInfo | None) -> BodyTracker:
     """The tracker for a connection's protocol, known from its service or from its greeting."""
+    if info is not None and info.service == DNS_SERVICE:
+        return NoBodies()
     service = SERVICES.get(info.service) if info is not None else None
     if service is None:
         return GreetingSniffer()

@@ -11,6 +11,12 @@ line-oriented and readable in a pull-request diff::
 
 Besides the dialogue itself, the proxy notes what a reader needs to understand a transcript that
 stops short, e.g. ``[2] ** échec TLS : TLSV1_ALERT_UNKNOWN_CA (côté client)``.
+
+A DNS lookup (``labo.dns``) is an exchange of its own, opened like a connection but never closed::
+
+    [4] ** requête DNS : « MTA d'example.com » → résolveur du labo (udp/53)
+    [4] C: example.org. IN MX ?
+    [4] S: example.org. 3600 IN MX 10 mx.example.org.
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ from typing import Literal
 EventKind = Literal["open", "client", "server", "tls", "close", "note"]
 
 _PREFIX = {"client": "C: ", "server": "S: "}
+#: The service name of DNS exchanges in ``ConnectionInfo`` (no mail service is called so).
+DNS_SERVICE = "dns"
+#: The standard DNS port, shown instead of the lab server's ephemeral one.
+DNS_PORT = 53
 _LINE = re.compile(r"^\[(\d+)\] (C: |S: |\*\* )(.*)$")
 
 
@@ -78,7 +88,7 @@ class Transcript:
                 kind: EventKind = "client"
             elif prefix == "S: ":
                 kind = "server"
-            elif rest.startswith("ouverture"):
+            elif rest.startswith(("ouverture", "requête DNS")):
                 kind = "open"
             elif rest.startswith("TLS"):
                 kind = "tls"
@@ -93,6 +103,12 @@ class Transcript:
 def describe_open(info: ConnectionInfo) -> str:
     target = f"{info.hostname}:{info.port} ({info.service})"
     return f"ouverture\u00a0: «\u00a0{info.client}\u00a0» → {target}"
+
+
+def describe_query(info: ConnectionInfo, transport: str) -> str:
+    """The opening of a DNS exchange, ``transport`` being ``udp`` or ``tcp``."""
+    target = f"{info.hostname} ({transport}/{info.port})"
+    return f"requête DNS\u00a0: «\u00a0{info.client}\u00a0» → {target}"
 
 
 def describe_tls(version: str, cipher: str) -> str:
@@ -131,14 +147,24 @@ class Recorder:
         self._keep = keep
 
     def open(self, service: str, client: str, hostname: str, port: int) -> int:
+        info = self._number(service, client, hostname, port)
+        self._append(Event(info.number, "open", describe_open(info)))
+        return info.number
+
+    def open_query(self, client: str, server: str, transport: str) -> int:
+        """A DNS lookup: numbered like a connection, with no TLS and no close to record."""
+        info = self._number(DNS_SERVICE, client, server, DNS_PORT)
+        self._append(Event(info.number, "open", describe_query(info, transport)))
+        return info.number
+
+    def _number(self, service: str, client: str, hostname: str, port: int) -> ConnectionInfo:
         with self._lock:
             number = self._next
             self._next += 1
             info = ConnectionInfo(number, service, client, hostname, port)
             if self._keep:
                 self._transcript.connections[number] = info
-        self._append(Event(number, "open", describe_open(info)))
-        return number
+        return info
 
     def line(self, connection: int, kind: Literal["client", "server"], raw: bytes) -> None:
         self._append(Event(connection, kind, decode_line(raw)))
