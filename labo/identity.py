@@ -92,8 +92,9 @@ class Provider:
     """A mail provider: one domain, its users, and one host per role, each with its address.
 
     Every host of a provider answers every standard port (small providers often run one
-    machine under several names), but greets, signs ``Received:`` and presents a certificate under the name of the role that
-    serves that port: ``smtp.example.com`` on 587, ``mx.example.com`` on 25…
+    machine under several names), but greets, signs ``Received:`` and presents a certificate
+    under the name of the role that serves that port: ``smtp.example.com`` on 587,
+    ``mx.example.com`` on 25…
     """
 
     domain: str

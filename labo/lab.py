@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from labo import scenario
 from labo.clock import LabClock
 from labo.context import LabContext, LabOptions, LabShared
+from labo.dns.resolver import configure_default_resolver, forget_default_resolver
 from labo.identity import PROVIDERS, SERVICES, USERS, User, provider_of
 from labo.tls import LabTLS
 from labo.wire.labels import DEVICES, REGISTRY
@@ -53,6 +54,7 @@ class Lab:
         self.contexts: dict[str, LabContext] = {}  # by provider domain
         self.shared: LabShared | None = None
         self.tls: LabTLS | None = None
+        self._dns: Any = None  # labo.dns.server.DnsServer, once started
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -72,6 +74,9 @@ class Lab:
         self._thread = threading.Thread(target=self._loop.run_forever, name="labo", daemon=True)
         self._thread.start()
         try:
+            self._dns = self.call(_start_dns(self.recorder))
+            self.shared.dns = ("127.0.0.1", self._dns.port)
+            configure_default_resolver(*self.shared.dns)  # for examples that use dnspython
             for domain, context in self.contexts.items():
                 for service in SERVICES.values():
                     key = (domain, service.name)
@@ -103,6 +108,8 @@ class Lab:
         scenario.register(self)
         for running in self._services.values():
             self.call(running.drop_connections())
+        if self._dns is not None:
+            self.call(self._dns.drop_connections())
         REGISTRY.clear()
         DEVICES.clear()
         self.shared.options = self.options
@@ -111,22 +118,52 @@ class Lab:
             context.store.reset()
         self.recorder.clear()
 
+    def flush_queues(self, timeout: float = 10.0) -> None:
+        """Let every MTA deliver what is due now, and wait until nothing moves."""
+
+        async def kick() -> None:
+            for context in self.contexts.values():
+                if context.mta is not None:
+                    context.mta.kick()
+
+        self.call(kick())
+        self.settle(timeout)
+
     def settle(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s) until the proxies have seen every connection close.
 
         A client's last reply is recorded before the client reads it, but its closing happens
         asynchronously: waiting here makes the end of every transcript complete and repeatable.
         """
-        for running in self._services.values():
-            self.call(running.proxy.wait_idle(timeout), timeout=timeout + 1)
+        self.call(self._settle(timeout), timeout=timeout + 1)
+
+    async def _settle(self, timeout: float) -> None:
+        """Until nothing moves: every proxy idle, no MTA delivering (a delivery opens
+        connections, whose end may start another delivery)."""
+        mtas = [context.mta for context in self.contexts.values() if context.mta is not None]
+        async with asyncio.timeout(timeout):
+            while True:
+                for running in self._services.values():
+                    await running.proxy.wait_idle(timeout)
+                if not any(mta.busy for mta in mtas):
+                    return
+                for mta in mtas:
+                    await mta.wait_idle()
 
     def stop(self) -> None:
         """Close every server and connection, end the loop thread and delete the temp files."""
         _unregister(self)
         if self._loop is not None:
+            for context in self.contexts.values():
+                if context.mta is not None:
+                    context.mta.close()
             for running in self._services.values():
                 self.call(running.close())
             self._services.clear()
+            if self._dns is not None:
+                self.call(self._dns.close())
+                self._dns = None
+            forget_default_resolver()
             self.contexts.clear()
             self.call(_cancel_leftovers())
             self.call(self._loop.shutdown_default_executor())  # the MTA's relay threads
@@ -168,8 +205,10 @@ class Lab:
         return self.context_of(user.address).store
 
     def backend_ports(self) -> set[int]:
-        """The loopback ports of the servers themselves, which only their proxies may reach."""
-        return {running.backend.port for running in self._services.values()}
+        """The loopback ports of the servers themselves, which only their proxies may reach,
+        and the DNS server's, which examples may ask."""
+        ports = {running.backend.port for running in self._services.values()}
+        return ports | ({self._dns.port} if self._dns is not None else set())
 
     @property
     def ca_file(self) -> Path:
@@ -201,6 +240,16 @@ class Lab:
             ],
             "providers": providers,
         }
+
+
+async def _start_dns(recorder: Recorder) -> Any:
+    """The lab's DNS server, its zone signed with the providers' DKIM keys."""
+    from labo.dns.server import start_dns
+    from labo.dns.zone import build_zone
+    from labo.senderauth import dkim_txt_records
+
+    zone = build_zone({name: [text] for name, text in dkim_txt_records().items()})
+    return await start_dns(zone, recorder)
 
 
 def _unregister(lab: Lab) -> None:

@@ -80,3 +80,25 @@ def deposer(
     return context.store.deliver(
         user, message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     )
+
+
+def file_attente(domaine: str) -> str:
+    """The queue of the provider of ``domaine``, as ``postqueue -p`` prints it."""
+    from labo.queue import queue_listing
+
+    lab = current_lab()
+    mta = lab.context_of(domaine).mta
+    return queue_listing(mta.queue.entries() if mta is not None else [])
+
+
+def avancer_horloge(*, minutes: float = 0, heures: float = 0, jours: float = 0) -> None:
+    """Move the lab clock forward, then let every MTA retry what has become due.
+
+    Returns once the deliveries this started are over, so what follows sees their result.
+    """
+    from datetime import timedelta
+
+    lab = current_lab()
+    assert lab.shared is not None
+    lab.shared.clock.advance(timedelta(minutes=minutes, hours=heures, days=jours))
+    lab.flush_queues()

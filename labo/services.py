@@ -1,8 +1,9 @@
 """Glue between a service description and the code that serves it.
 
 Each protocol package exposes ``async def start(ctx, service) -> Backend``: one provider's server
-(``ctx`` is that provider's context) listening on an ephemeral loopback port, plain for ``starttls`` services and TLS from the first byte for
-``implicit`` ones. The recording proxy then stands in front of it.
+(``ctx`` is that provider's context) listening on an ephemeral loopback port, plain for
+``starttls`` services and TLS from the first byte for ``implicit`` ones. The recording proxy
+then stands in front of it.
 """
 
 from __future__ import annotations

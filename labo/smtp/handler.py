@@ -34,7 +34,9 @@ _DOT_STRING = rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*"
 _UTF8_DOT_STRING = rf"[{_ATEXT}\u0080-\U0010ffff]+(?:\.[{_ATEXT}\u0080-\U0010ffff]+)*"
 _QUOTED_STRING = r'"[\x20\x21\x23-\x5b\x5d-\x7e]*"'
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_UTF8_LABEL = r"[A-Za-z0-9\u0080-\U0010ffff](?:[A-Za-z0-9\u0080-\U0010ffff-]*[A-Za-z0-9\u0080-\U0010ffff])?"
+_UTF8_LABEL = (
+    r"[A-Za-z0-9\u0080-\U0010ffff](?:[A-Za-z0-9\u0080-\U0010ffff-]*[A-Za-z0-9\u0080-\U0010ffff])?"
+)
 _ADDRESS_LITERAL = r"\[[\x21-\x5a\x5e-\x7e]+\]"
 _MAILBOX = re.compile(
     f"(?:{_DOT_STRING}|{_QUOTED_STRING})@(?:{_LABEL}(?:\\.{_LABEL})*|{_ADDRESS_LITERAL})"

@@ -18,6 +18,9 @@ from email.utils import format_datetime
 #: RFC 5322 §2.1.1: lines SHOULD NOT be longer than 78 characters, CRLF excluded.
 MAX_LINE = 78
 
+#: Starts a clause that ``fold`` puts on a line of its own, as Postfix lays out Received:.
+NEW_LINE = "\n"
+
 #: What a HELO argument may keep: a domain or an address literal (RFC 5321 §4.1.3). Anything
 #: else a client sends (a bare CR, parentheses) would corrupt the header, so it becomes "_".
 _NOT_HELO = re.compile(r"[^A-Za-z0-9.\-\[\]:_]")
@@ -75,10 +78,14 @@ def received_header(arrival: Arrival, recipient: str | None) -> bytes:
     helo = _NOT_HELO.sub("_", arrival.helo) or "unknown"
     received = [
         f"from {helo} ({arrival.peer_name} {address_literal(arrival.peer_ip)})",
-        *([f"(using {arrival.tls})", "(No client certificate requested)"] if arrival.tls else []),
-        f"by {arrival.by} (labo)",
+        *(
+            [f"{NEW_LINE}(using {arrival.tls})", f"{NEW_LINE}(No client certificate requested)"]
+            if arrival.tls
+            else []
+        ),
+        f"{NEW_LINE}by {arrival.by} (labo)",
         f"with {arrival.protocol} id {arrival.queue_id}" + ("" if recipient else ";"),
-        *([f"for {angle(recipient)};"] if recipient else []),
+        *([f"{NEW_LINE}for {angle(recipient)};"] if recipient else []),
         format_datetime(arrival.when),
     ]
     return fold("Received", received)
@@ -86,11 +93,20 @@ def received_header(arrival: Arrival, recipient: str | None) -> bytes:
 
 def fold(name: str, clauses: Sequence[str]) -> bytes:
     """One header field, its clauses joined by spaces and folded before a clause that would
-    overflow ``MAX_LINE``; a clause too long for any line is folded between its words."""
+    overflow ``MAX_LINE`` or that starts with ``NEW_LINE``; a clause too long for any line is
+    folded between its words."""
     lines: list[str] = []
     current = f"{name}:"
     empty = True  # nothing after the field name yet: never fold there
     for clause in clauses:
+        if clause.startswith(NEW_LINE):
+            clause = clause[len(NEW_LINE) :]
+            if not empty:
+                lines.append(current)
+                current, empty = "\t" + clause.split(" ")[0], False
+                clause = clause.partition(" ")[2]
+                if not clause:
+                    continue
         words = [clause] if len(clause) < MAX_LINE else clause.split(" ")
         for word in words:
             if not empty and len(current) + 1 + len(word) > MAX_LINE:

@@ -74,7 +74,9 @@ class Mta:
 
     # -- the queue manager's transport and bounce sink ------------------------------------------
 
-    async def _transport(self, entry: QueueEntry, recipients: Sequence[str]) -> Mapping[str, Outcome]:
+    async def _transport(
+        self, entry: QueueEntry, recipients: Sequence[str]
+    ) -> Mapping[str, Outcome]:
         local = [r for r in recipients if _domain(r) == self._ctx.provider.domain]
         outcomes: dict[str, Outcome] = {}
         if local:

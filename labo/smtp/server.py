@@ -14,8 +14,8 @@ from labo.context import LabContext
 from labo.identity import Service
 from labo.smtp.auth import authenticate
 from labo.smtp.handler import DeliveryHandler
-from labo.smtp.policy import policy_for
 from labo.smtp.mta import Mta
+from labo.smtp.policy import policy_for
 from labo.smtp.session import LabSMTP
 
 #: Greeting ``220 mx.example.org ESMTP``: no software name or version (aiosmtpd's default

@@ -10,6 +10,7 @@ from asyncio import sslproto
 from base64 import b64decode, b64encode
 from typing import Any, AnyStr
 
+from aiosmtpd.proxy_protocol import get_proxy
 from aiosmtpd.smtp import ALLOWED_BEFORE_STARTTLS, MISSING, SMTP, TLSSetupException, _Missing
 
 from labo.smtp import replies
@@ -132,6 +133,8 @@ class LabSMTP(SMTP):
 
     async def _handle_client(self) -> None:
         """aiosmtpd's loop, redone: bounded lines, Postfix's replies, clean ends only."""
+        if self._proxy_timeout is not None and not await self._read_proxy_header():
+            return
         await self.push(f"220 {self.hostname} {self.__ident__}")
         try:
             while self.transport is not None and not self._hanging_up:
@@ -149,6 +152,24 @@ class LabSMTP(SMTP):
         except Exception as error:  # a bug here must not leave a client hanging
             log.error("session SMTP interrompue : %s: %s", type(error).__name__, error)
             await self._last_words(replies.internal_error(self.hostname))
+
+    async def _read_proxy_header(self) -> bool:
+        """The PROXY header (aiosmtpd's own step, kept): who the client is; False closes."""
+        assert self.session is not None and self.transport is not None
+        self._reset_timeout(self._proxy_timeout)
+        try:
+            self.session.proxy_data = await get_proxy(self._reader)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self._hang_up()
+            return False
+        accepted = bool(self.session.proxy_data) and await self._call_handler_hook(
+            "PROXY", self.session.proxy_data
+        )
+        if accepted is MISSING or not accepted:
+            self.transport.close()
+            return False
+        self._reset_timeout()
+        return True
 
     async def _serve_next_command(self) -> None:
         raw = await read_line(self._reader, b"\n", give_up_after=ENDLESS_COMMAND_LINE)
