@@ -127,7 +127,7 @@ class Lab:
                     context.mta.kick()
 
         self.call(kick())
-        self.settle(timeout)
+        self.call(self._settle(timeout, services=("smtp",)), timeout=timeout + 1)
 
     def settle(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s) until the proxies have seen every connection close.
@@ -137,14 +137,15 @@ class Lab:
         """
         self.call(self._settle(timeout), timeout=timeout + 1)
 
-    async def _settle(self, timeout: float) -> None:
-        """Until nothing moves: every proxy idle, no MTA delivering (a delivery opens
-        connections, whose end may start another delivery)."""
+    async def _settle(self, timeout: float, services: tuple[str, ...] | None = None) -> None:
+        """Until nothing moves: the proxies of ``services`` (all by default) idle, no MTA
+        delivering (a delivery opens connections, whose end may start another delivery)."""
         mtas = [context.mta for context in self.contexts.values() if context.mta is not None]
         async with asyncio.timeout(timeout):
             while True:
-                for running in self._services.values():
-                    await running.proxy.wait_idle(timeout)
+                for (_, name), running in self._services.items():
+                    if services is None or name in services:
+                        await running.proxy.wait_idle(timeout)
                 if not any(mta.busy for mta in mtas):
                     return
                 for mta in mtas:
