@@ -193,11 +193,3 @@ def is_local_domain(address: str) -> bool:
     """True when ``address`` belongs to one of the lab's providers."""
     return provider_of(address) is not None
 
-
-# Transitional: the services still run as one server under this name until each provider runs
-# its own (the two-provider lab replaces these).
-SERVER_NAME = "mail.example.net"
-HOSTNAMES: tuple[str, ...] = (
-    SERVER_NAME,
-    *(f"{label}.{domain}" for domain in DOMAINS for label in ("mail", "smtp", "mx", "pop", "imap")),
-)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from labo.identity import PROVIDERS, SERVICES
-from labo.wire.labels import REGISTRY, ClientInfo, current_label
+from labo.wire.labels import REGISTRY, ClientInfo, current_address, current_label
 
 #: (host, port) where clients reach each service, by (provider domain, service name)
 #: (``Lab.endpoints``).
@@ -435,7 +435,8 @@ def _label(sock: socket.socket, target: tuple[str, int]) -> None:
     if local_port == 0:
         sock.bind(("::" if sock.family == socket.AF_INET6 else "127.0.0.1", 0))
         local_port = sock.getsockname()[1]
-    REGISTRY.register_unless_known(local_port, ClientInfo(current_label(), _asked_for(*target)))
+    info = ClientInfo(current_label(), _asked_for(*target), address=current_address())
+    REGISTRY.register_unless_known(local_port, info)
 
 
 # -- addresses ----------------------------------------------------------------------------------

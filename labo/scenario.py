@@ -64,11 +64,10 @@ def deposer(
 
     from labo.identity import user_by_address
 
-    context = current_lab().context
-    assert context is not None
     user = user_by_address(destinataire)
     if user is None:
         raise ValueError(f"« {destinataire} » n'est pas une boîte du labo.")
+    context = current_lab().context_of(user.address)
     message = EmailMessage()
     message["From"] = expediteur
     message["To"] = destinataire

@@ -30,7 +30,10 @@ class LabTLS:
         }
 
     def _make_server_context(self, provider: Provider) -> ssl.SSLContext:
-        cert = self.ca.issue_cert(*provider.hostnames, key_type=trustme.KeyType.ECDSA)
+        # Loopback names too: a real client of ``labo serve`` or a test may connect by address.
+        cert = self.ca.issue_cert(
+            *provider.hostnames, "localhost", "127.0.0.1", "::1", key_type=trustme.KeyType.ECDSA
+        )
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.minimum_version = ssl.TLSVersion.TLSv1_2  # RFC 8996, RFC 8997
         cert.configure_cert(context)

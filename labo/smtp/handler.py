@@ -138,7 +138,7 @@ class DeliveryHandler:
         utf8 = "SMTPUTF8" in (option.upper() for option in envelope.mail_options)
         if not _well_formed(address, utf8=utf8):
             return "501 5.1.3 Bad recipient address syntax"
-        own = address.rpartition("@")[2].lower() == self._ctx.provider.domain
+        own = self._mta.is_local(address)
         if not self._policy.submission:
             if not own:  # no open relay (Postfix's reject_unauth_destination)
                 return f"554 5.7.1 {angle(address)}: Relay access denied"

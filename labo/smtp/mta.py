@@ -58,6 +58,12 @@ class Mta:
     ) -> QueueEntry:
         return self.queue.enqueue(mail_from, recipients, message, queue_id=queue_id)
 
+    def is_local(self, address: str) -> bool:
+        """Mail for this provider's domain (or for a mailbox its store keeps) stays here."""
+        if _domain(address) == self._ctx.provider.domain:
+            return True
+        return any(user.address.lower() == address.lower() for user in self._ctx.store.users)
+
     def kick(self) -> None:
         """Deliver whatever is due now (on the lab loop)."""
         self._manager.kick()
@@ -77,7 +83,7 @@ class Mta:
     async def _transport(
         self, entry: QueueEntry, recipients: Sequence[str]
     ) -> Mapping[str, Outcome]:
-        local = [r for r in recipients if _domain(r) == self._ctx.provider.domain]
+        local = [r for r in recipients if self.is_local(r)]
         outcomes: dict[str, Outcome] = {}
         if local:
             outcomes.update(self._deliver_locally(entry, local))

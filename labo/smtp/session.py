@@ -80,11 +80,12 @@ class LabSMTP(SMTP):
         upgrading = self._original_transport is not None  # second call, after STARTTLS
         # aiosmtpd starts a new session after STARTTLS (RFC 3207 §4.2): the client is still
         # the one the PROXY header named.
-        proxy_data = self.session.proxy_data if upgrading and self.session else None
+        previous = self.session if upgrading else None
         super().connection_made(transport)
-        if proxy_data is not None:
+        if previous is not None:
             assert self.session is not None
-            self.session.proxy_data = proxy_data
+            self.session.proxy_data = previous.proxy_data
+            self.session.lab_client_name = getattr(previous, "lab_client_name", "unknown")
         self._sessions.add(self)
         if not upgrading and isinstance(transport, sslproto._SSLProtocolTransport):
             self._adopt_implicit_tls(transport)

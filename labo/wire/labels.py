@@ -32,18 +32,33 @@ class ClientInfo:
     address: str | None = None
 
 
+_address = contextvars.ContextVar[str | None]("labo_client_address", default=None)
+
+
 @contextlib.contextmanager
-def appareil(label: str) -> Iterator[None]:
-    """Label the connections opened inside this block (``with appareil("téléphone de Bob"):``)."""
-    token = _current.set(label)
+def appareil(label: str, adresse: str | None = None) -> Iterator[None]:
+    """Label the connections opened inside this block (``with appareil("téléphone de Bob"):``).
+
+    ``adresse`` is the device's address on the lab's Internet, the one servers see (their PROXY
+    header, ``Received:``, SPF): a server of its own, e.g. ``"203.0.113.25"`` for the outsider's
+    ``mail.example.net``. By default a device gets a home address of its own (``DEVICES``).
+    """
+    label_token = _current.set(label)
+    address_token = _address.set(adresse)
     try:
         yield
     finally:
-        _current.reset(token)
+        _address.reset(address_token)
+        _current.reset(label_token)
 
 
 def current_label() -> str:
     return _current.get()
+
+
+def current_address() -> str | None:
+    """The address ``appareil(…, adresse=…)`` gave the code running now, if any."""
+    return _address.get()
 
 
 class LabelRegistry:

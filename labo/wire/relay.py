@@ -181,18 +181,22 @@ class Relay:
     # -- reaching the server and securing the legs ----------------------------------------------
 
     async def _connect(self) -> None:
+        """On implicit TLS, the client's handshake first, recorded, then the server: what the
+        server does on connection (a DNS lookup) always comes after « TLS établi »."""
         try:
+            if self._implicit:
+                async with asyncio.TaskGroup() as group:
+                    self._child(group, self._secure(self.client), "TLS client")
+                if self.closed:
+                    return
+                self._record_tls()
             async with asyncio.TaskGroup() as group:
                 self._child(group, self._reach_server(), "serveur")
-                if self._implicit:
-                    self._child(group, self._secure(self.client), "TLS client")
         except BaseExceptionGroup as failures:
             self._fail(failures)
             return
         if self.closed:
             return
-        if self._implicit:
-            self._record_tls()
         self._resume()
 
     async def _reach_server(self) -> None:

@@ -19,9 +19,12 @@ import pytest
 
 import labo.imap
 from labo.context import LabContext
-from labo.identity import SERVER_NAME, SERVICES, USERS, User
+from labo.identity import SERVICES, USERS, User
 from labo.imap import ImapBackend
 from labo.pop3.maildrop import Maildrop
+
+#: The name the servers under test present (a context plays example.org).
+SERVER_NAME = "imap.example.org"
 
 T = TypeVar("T")
 

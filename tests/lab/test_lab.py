@@ -26,9 +26,12 @@ import pytest
 
 from labo import appareil, deposer, netmap
 from labo.clock import EPOCH
-from labo.identity import SERVER_NAME, SERVICES, USERS
+from labo.identity import SERVICES, USERS
 from labo.lab import Lab
 from labo.wire.transcript import ConnectionInfo, Event
+
+#: The name the servers under test present (a context plays example.org).
+SERVER_NAME = "imap.example.org"
 
 ALICE, BOB = USERS
 

@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 
 from labo import netmap
-from labo.identity import HOSTNAMES
+from labo.identity import PROVIDERS
 from labo.tls import LabTLS
 from labo.wire.labels import REGISTRY, ClientInfo, appareil
 
-SERVED = f"Noms servis\u00a0: {', '.join(HOSTNAMES)}\u00a0; ports\u00a0: 587, 143."
+LAB_NAMES = sorted(host.name for p in PROVIDERS.values() for host in p.hosts.values())
+SERVED = f"Noms servis\u00a0: {', '.join(LAB_NAMES)}\u00a0; ports\u00a0: 143, 587."
 
 
 @pytest.fixture
@@ -53,7 +54,11 @@ def backend() -> Iterator[int]:
 @pytest.fixture
 def routed(proxy: int, backend: int) -> Iterator[None]:
     """Submission and IMAP both routed to ``proxy``; ``backend`` allowed as a server port."""
-    endpoints = {"submission": ("127.0.0.1", proxy), "imap": ("127.0.0.1", proxy)}
+    endpoints = {
+        (domain, service): ("127.0.0.1", proxy)
+        for domain in PROVIDERS
+        for service in ("submission", "imap")
+    }
     with netmap.route_to(endpoints, allowed_ports={backend}):
         yield
     REGISTRY.clear()

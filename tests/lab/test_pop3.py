@@ -18,10 +18,13 @@ import pytest
 
 from labo import pop3
 from labo.context import LabContext, LabOptions
-from labo.identity import SERVER_NAME, SERVICES, USERS, User
+from labo.identity import SERVICES, USERS, User
 from labo.pop3 import Pop3Server
 from labo.store import MailStore
 from labo.tls import LabTLS
+
+#: The name the servers under test present (a context plays example.org).
+SERVER_NAME = "pop.example.org"
 
 T = TypeVar("T")
 

@@ -17,13 +17,16 @@ from typing import Any
 import pytest
 import trustme
 
-from labo.identity import SERVER_NAME, SERVICES
+from labo.identity import SERVICES
 from labo.tls import LabTLS
 from labo.wire.labels import REGISTRY, ClientInfo
 from labo.wire.lines import LineSplitter, strip_line_ending
 from labo.wire.proxy import RecordingProxy, start_proxy
 from labo.wire.starttls import IMAPWatcher, POP3Watcher, SMTPWatcher, Verdict
 from labo.wire.transcript import Recorder, Transcript, describe_tls
+
+#: The name the servers under test present (a context plays example.org).
+SERVER_NAME = "imap.example.org"
 
 TIMEOUT = 5.0
 

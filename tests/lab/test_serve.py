@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from labo import netmap
-from labo.identity import SERVER_NAME, SERVICES, USERS
+from labo.identity import SERVICES, USERS
 from labo.serve import SERVE_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -65,6 +65,15 @@ class RunningSMTP:
         self.call(asyncio.wait_for(idle(), TIMEOUT))
 
     def inbox(self, user: User) -> list[bytes]:
+        """The mailbox once the MTA has delivered what its queue holds."""
+        assert self.ctx.mta is not None
+
+        async def flush() -> None:
+            assert self.ctx.mta is not None
+            self.ctx.mta.kick()
+            await self.ctx.mta.wait_idle()
+
+        self.call(flush())
         return [message.read() for message in self.ctx.store.messages(user)]
 
     def maildirs(self) -> dict[str, tuple[bytes, int]]:
@@ -105,14 +114,42 @@ def fresh_lab(lab: RunningSMTP) -> None:
 # -- clients --------------------------------------------------------------------------------------
 
 
+#: Who the clients of these tests are on the lab's Internet (the recording proxy would say so).
+CLIENT_ADDRESS = "203.0.113.9"
+
+
+def proxy_line(sock: socket.socket, port: int) -> bytes:
+    """The PROXY v1 header the recording proxy sends ahead of every client."""
+    client_port = sock.getsockname()[1]
+    return f"PROXY TCP4 {CLIENT_ADDRESS} 192.0.2.1 {client_port} {port}\r\n".encode()
+
+
+class ProxiedSMTP(smtplib.SMTP):
+    """smtplib, announced by a PROXY header as the lab's servers expect."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, timeout)
+        sock.sendall(proxy_line(sock, port))
+        return sock
+
+
+class ProxiedSMTP_SSL(smtplib.SMTP_SSL):
+    """smtplib on implicit TLS, the PROXY header first inside TLS (as the proxy sends it)."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, timeout)
+        sock.sendall(proxy_line(sock, port))
+        return sock
+
+
 def mx(lab: RunningSMTP) -> smtplib.SMTP:
     """Another server connecting to our MX on port 25, in clear."""
-    return smtplib.SMTP(HOST, lab.port("smtp"), local_hostname=CLIENT_NAME, timeout=TIMEOUT)
+    return ProxiedSMTP(HOST, lab.port("smtp"), local_hostname=CLIENT_NAME, timeout=TIMEOUT)
 
 
 def submission(lab: RunningSMTP, *, tls: bool = True, user: User | None = None) -> smtplib.SMTP:
     """A mail client on port 587: STARTTLS, then AUTH as ``user`` if given."""
-    client = smtplib.SMTP(HOST, lab.port("submission"), local_hostname=CLIENT_NAME, timeout=TIMEOUT)
+    client = ProxiedSMTP(HOST, lab.port("submission"), local_hostname=CLIENT_NAME, timeout=TIMEOUT)
     if tls:
         client.starttls(context=lab.ctx.tls.client_context())
     if user is not None:
@@ -122,7 +159,7 @@ def submission(lab: RunningSMTP, *, tls: bool = True, user: User | None = None) 
 
 def submissions(lab: RunningSMTP, *, user: User | None = None) -> smtplib.SMTP_SSL:
     """A mail client on port 465: TLS from the first byte."""
-    client = smtplib.SMTP_SSL(
+    client = ProxiedSMTP_SSL(
         HOST,
         lab.port("submissions"),
         local_hostname=CLIENT_NAME,
@@ -141,6 +178,7 @@ class RawClient:
         self.sock = socket.create_connection((HOST, port), timeout=TIMEOUT)
         if tls is not None:
             self.sock = tls.wrap_socket(self.sock, server_hostname=HOST)
+        self.sock.sendall(proxy_line(self.sock, port))
         self._lines = self.sock.makefile("rb")
         self.greeting = self.reply()
 
@@ -444,7 +482,7 @@ def test_bare_line_ends_are_stored_as_crlf(lab: RunningSMTP, raw_mx: RawClient) 
 def test_received_lines_stay_within_78_characters_for_a_long_helo(lab: RunningSMTP) -> None:
     helo = "a-rather-long-relay-name-for-the-folding-test.mx.example.net"
     port = lab.port("smtp")
-    with smtplib.SMTP(HOST, port, local_hostname=helo, timeout=TIMEOUT) as client:
+    with ProxiedSMTP(HOST, port, local_hostname=helo, timeout=TIMEOUT) as client:
         client.sendmail("carol@example.net", [ALICE.address], MESSAGE)
     lines = header_block(lab.inbox(ALICE)[0]).split(b"\r\n")
     assert max(len(line) for line in lines) <= 78

@@ -103,6 +103,8 @@ class Dialogue:
 
     def __init__(self, port: int) -> None:
         self._sock = socket.create_connection((HOST, port), timeout=TIMEOUT)
+        client_port = self._sock.getsockname()[1]
+        self._sock.sendall(f"PROXY TCP4 203.0.113.9 192.0.2.1 {client_port} {port}\r\n".encode())
         self._lines = self._sock.makefile("rb")
         self._lines.readline()
         self._sock.sendall(b"EHLO client.example.net\r\n")
