@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import dns.resolver
 import pytest
 
+from labo import netmap
 from labo.dns import (
     DnsServer,
     DomainNotFound,
@@ -84,3 +85,9 @@ def test_dnspython_default_resolver_asks_the_lab() -> None:
 def test_dnspython_default_resolver_reports_an_unknown_name_as_nxdomain() -> None:
     with pytest.raises(dns.resolver.NXDOMAIN):
         dns.resolver.resolve("inconnu.example.org", "A")
+
+
+def test_lookups_work_while_examples_are_routed_to_the_lab(server: DnsServer) -> None:
+    resolver = LabResolver(("127.0.0.1", server.port), "MTA d'example.com")
+    with netmap.route_to({}, allowed_ports=[server.port]):
+        assert resolver.mx_hosts("example.com") == ["mx.example.com"]
