@@ -391,20 +391,20 @@ def _check_send(policy: _Policy, sock: socket.socket, address: Any) -> None:
     if address is None or sock.family == socket.AF_UNIX:
         return  # a connected socket: its destination was checked at connect
     target = _target(sock, address)
-    if target is None or (target not in policy.reachable and not _is_lab_server(policy, sock)):
+    if target is not None and _is_lab_reply(policy, sock, target):
+        return
+    if target is None or target not in policy.reachable:
         raise LabAddressRefused(
             f"Envoi refusé par le labo\u00a0: {_describe(address)} n'est pas un serveur du labo. "
             f"{policy.served()}"
         )
 
 
-def _is_lab_server(policy: _Policy, sock: socket.socket) -> bool:
-    """True for a lab server's own socket (the DNS server answering a loopback client)."""
-    try:
-        local = sock.getsockname()
-    except OSError:
-        return False
-    return isinstance(local, tuple) and (_normalised(local[0]), local[1]) in policy.reachable
+def _is_lab_reply(policy: _Policy, sock: socket.socket, target: tuple[str, int]) -> bool:
+    """A lab server answering a datagram (the lab DNS): from a lab port, to a loopback one."""
+    local = sock.getsockname()
+    source = (_normalised(local[0]), local[1])
+    return source in policy.reachable and ipaddress.ip_address(target[0]).is_loopback
 
 
 def _check_lookup(policy: _Policy, host: Any) -> None:

@@ -74,6 +74,7 @@ class LabNameserver(dns.nameserver.Do53Nameserver):
             if max_size:
                 sock.settimeout(timeout)
                 sock.connect((self.address, self.port))
+                sock.setblocking(False)  # dnspython waits with select, never in a blocking call
                 return dns.query.tcp(
                     request,
                     self.address,
@@ -83,6 +84,7 @@ class LabNameserver(dns.nameserver.Do53Nameserver):
                     one_rr_per_rrset=one_rr_per_rrset,
                     ignore_trailing=ignore_trailing,
                 )
+            sock.setblocking(False)
             return dns.query.udp(
                 request,
                 self.address,

@@ -110,9 +110,8 @@ class DnsServer:
 
     async def drop_connections(self) -> None:
         """Cut the TCP connections (UDP has none) and wait until their tasks are over."""
-        for task, writer in self._connections.items():
-            writer.transport.abort()
-            task.cancel()
+        for writer in self._connections.values():
+            writer.transport.abort()  # its task sees the end of stream and returns
         if self._connections:
             await asyncio.gather(*self._connections, return_exceptions=True)
 
