@@ -118,7 +118,7 @@ def write_config(root: Path, ports: Mapping[EndpointKey, int] | None = None) -> 
     postfix: dict[str, Instance] = {}
     for domain, provider in PROVIDERS.items():
         directory = _mkdir(root / f"postfix-{provider.key}" / "etc")
-        _mkdir(directory.parent / "queue")  # `postfix check` fills it, but must find it
+        _make_queue(directory.parent)
         _write_postfix(directory, provider, endpoints, lmtp[domain], run_dir, ca_file, certs, logs)
         postfix[domain] = Instance(
             f"postfix-{provider.key}", directory, logs / f"postfix-{provider.key}.log"
@@ -139,6 +139,46 @@ def write_config(root: Path, ports: Mapping[EndpointKey, int] | None = None) -> 
         lmtp=lmtp,
         instance_of=instance_of,
     )
+
+
+#: Postfix's queue layout, as /etc/postfix/postfix-files describes it: name → (group, mode).
+_QUEUE_LAYOUT: dict[str, tuple[str | None, int]] = {
+    **{
+        name: (None, 0o700)
+        for name in (
+            "active",
+            "bounce",
+            "corrupt",
+            "defer",
+            "deferred",
+            "flush",
+            "hold",
+            "incoming",
+            "private",
+            "saved",
+            "trace",
+        )
+    },
+    "maildrop": ("postdrop", 0o730),
+    "public": ("postdrop", 0o710),
+}
+
+
+def _make_queue(instance: Path) -> None:
+    """Create the queue and data directories that ``postfix start`` would create.
+
+    The master daemon is started directly: Postfix's start script runs an integrity check
+    (dozens of ``postconf``) and logs through ``postlog``, which waits for a log daemon that
+    is not running yet; together, two seconds for what takes ten milliseconds.
+    """
+    owner = pwd.getpwnam("postfix")
+    queue = _mkdir(instance / "queue")
+    _mkdir(queue / "pid")
+    for name, (group, mode) in _QUEUE_LAYOUT.items():
+        path = _mkdir(queue / name, mode)
+        os.chown(path, owner.pw_uid, grp.getgrnam(group).gr_gid if group else 0)
+    data = _mkdir(instance / "data", 0o700)
+    os.chown(data, owner.pw_uid, 0)
 
 
 def _mkdir(path: Path, mode: int = 0o755) -> Path:

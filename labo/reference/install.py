@@ -35,6 +35,7 @@ class Programs:
     """Where the programs the instances need live."""
 
     postfix: Path = Path("/usr/sbin/postfix")
+    postfix_master: Path = Path("/usr/lib/postfix/sbin/master")
     postsuper: Path = Path("/usr/sbin/postsuper")
     dovecot: Path = Path("/usr/sbin/dovecot")
     doveadm: Path = Path("/usr/bin/doveadm")

@@ -120,10 +120,14 @@ class ReferenceServers:
             self._config = write_config(root, self._ports)
             check_free(self._config.endpoints)
             deadline = time.monotonic() + self.start_timeout
-            self._run(self._config.dovecot, [str(self.programs.dovecot), "-c", "{config}"])
-            for instance in self._config.postfix.values():
-                self._run(instance, [str(self.programs.postfix), "-c", "{config}", "check"])
-                self._run(instance, [str(self.programs.postfix), "-c", "{config}", "start"])
+            # All three at once; each command returns once its daemon listens (or failed).
+            self._run_all(
+                [(self._config.dovecot, [str(self.programs.dovecot), "-c", "{config}"])]
+                + [
+                    (instance, [str(self.programs.postfix_master), "-c", "{config}", "-w"])
+                    for instance in self._config.postfix.values()
+                ]
+            )
             self._wait_listening(deadline)
         except BaseException:
             self._config = self._config or _bare_config(root)
@@ -138,12 +142,12 @@ class ReferenceServers:
         self._restore_sigterm()
         if config is None:
             return
-        for instance in config.postfix.values():
-            if (instance.config / "main.cf").exists():
-                self._quiet([str(self.programs.postfix), "-c", str(instance.config), "stop"])
-        pid_file = config.dovecot.config.parent / "run" / "master.pid"
-        with contextlib.suppress(OSError, ValueError):  # not started, or already gone
-            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+        # What `postfix stop` does, without its script's logging delay: SIGTERM to the master.
+        pid_files = [config.queue_directory(d) / "pid" / "master.pid" for d in config.postfix]
+        pid_files.append(config.dovecot.config.parent / "run" / "master.pid")
+        for pid_file in pid_files:
+            with contextlib.suppress(OSError, ValueError):  # not started, or already gone
+                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
         survivors = wait_gone(config.root, timeout=3.0)
         if survivors:
             survivors = kill_all(config.root)
@@ -222,33 +226,46 @@ class ReferenceServers:
         logs = {i.name: i.log for i in self.config.instances}
         return ", ".join(str(logs[name]) for name in names)
 
-    def _run(self, instance: Instance, command: list[str]) -> None:
-        """Run one start step; on failure, a French error naming the instance and its log.
+    def _run_all(self, steps: list[tuple[Instance, list[str]]]) -> None:
+        """Run start commands side by side; on failure, a French error naming the instance.
 
         Output goes to a file, not a pipe: the daemons inherit it and would keep a pipe open.
         """
-        argv = [part.replace("{config}", str(instance.config)) for part in command]
-        output = instance.log.with_suffix(".sortie")
-        try:
+        running = []
+        for instance, command in steps:
+            argv = [part.replace("{config}", str(instance.config)) for part in command]
+            output = instance.log.with_suffix(".sortie")
             with output.open("a", encoding="utf-8") as out:
-                result = subprocess.run(
+                process = subprocess.Popen(
                     argv,
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=subprocess.STDOUT,
-                    timeout=self.start_timeout,
+                    env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "TZ": "UTC"}
+                    | ({"MAIL_CONFIG": str(instance.config)} if "postfix" in instance.name else {}),
                 )
-        except subprocess.TimeoutExpired as error:
-            raise ReferenceError(
-                f"{instance.name} : « {' '.join(argv)} » n’a pas rendu la main en "
-                f"{self.start_timeout:g} s ; lisez {instance.log}."
-            ) from error
-        if result.returncode != 0:
-            said = output.read_text(encoding="utf-8", errors="replace").strip()
-            raise ReferenceError(
-                f"{instance.name} n’a pas démarré (« {' '.join(argv)} », code "
-                f"{result.returncode}) ; lisez {instance.log}" + (f" : {said}" if said else ".")
-            )
+            running.append((instance, argv, output, process))
+        deadline = time.monotonic() + self.start_timeout
+        failures = []
+        for instance, argv, output, process in running:
+            try:
+                code = process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                failures.append(
+                    f"{instance.name} : « {' '.join(argv)} » n’a pas rendu la main en "
+                    f"{self.start_timeout:g} s ; lisez {instance.log}."
+                )
+                continue
+            if code != 0:
+                said = output.read_text(encoding="utf-8", errors="replace").strip()
+                failures.append(
+                    f"{instance.name} n’a pas démarré (« {' '.join(argv)} », code {code}) ; "
+                    f"lisez {instance.log}" + (f" : {said}" if said else ".")
+                )
+        if failures:
+            raise ReferenceError("\n".join(failures))
 
     def _quiet(self, command: list[str]) -> None:
         subprocess.run(
