@@ -50,6 +50,7 @@ def taken_port() -> Iterator[int]:
         yield squatter.getsockname()[1]
 
 
+@pytest.mark.usefixtures("servers_available")
 def test_stop_leaves_no_process_and_no_directory() -> None:
     servers = ReferenceServers().start()
     root = servers.root
@@ -61,6 +62,7 @@ def test_stop_leaves_no_process_and_no_directory() -> None:
     assert not root.exists()
 
 
+@pytest.mark.usefixtures("servers_available")
 def test_a_taken_port_is_reported_in_french_without_waiting(taken_port: int) -> None:
     servers = ReferenceServers(ports={("example.com", "submission"): taken_port})
     with pytest.raises(PortTakenError) as raised:
