@@ -148,6 +148,10 @@ class ReferenceServers:
         for pid_file in pid_files:
             with contextlib.suppress(OSError, ValueError):  # not started, or already gone
                 os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+        # Dovecot's master would wait a second for its login processes: end them too.
+        for pid in find_processes(config.root):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         survivors = wait_gone(config.root, timeout=3.0)
         if survivors:
             survivors = kill_all(config.root)
