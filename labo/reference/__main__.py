@@ -11,7 +11,7 @@ import sys
 import time
 
 from labo.reference.install import InstallError, ensure_installed
-from labo.reference.servers import ReferenceError, ReferenceServers
+from labo.reference.servers import ReferenceServerError, ReferenceServers
 from labo.reference.smoke import SmokeError, run_smoke
 
 NB = "\u00a0"
@@ -34,7 +34,7 @@ def main() -> int:
         print(f"Arrêt{NB}: {_ms(started)}{NB}ms, aucun processus restant.")
     except (
         InstallError,
-        ReferenceError,
+        ReferenceServerError,
         SmokeError,
         TimeoutError,
         OSError,

@@ -42,7 +42,7 @@ from labo.reference.processes import find_processes, kill_all, wait_gone
 QUEUES = ("maildrop", "incoming", "active", "deferred", "hold")
 
 
-class ReferenceError(RuntimeError):
+class ReferenceServerError(RuntimeError):
     """A reference instance failed (message in French, naming the instance and its log)."""
 
 
@@ -68,7 +68,7 @@ class ReferenceServers:
     @property
     def config(self) -> ReferenceConfig:
         if self._config is None:
-            raise ReferenceError("Les serveurs de référence ne sont pas démarrés.")
+            raise ReferenceServerError("Les serveurs de référence ne sont pas démarrés.")
         return self._config
 
     @property
@@ -157,7 +157,7 @@ class ReferenceServers:
             survivors = kill_all(config.root)
         shutil.rmtree(config.root, ignore_errors=True)
         if survivors:
-            raise ReferenceError(
+            raise ReferenceServerError(
                 f"Processus des serveurs de référence impossibles à arrêter : "
                 f"{', '.join(map(str, sorted(survivors)))}."
             )
@@ -269,7 +269,7 @@ class ReferenceServers:
                     f"lisez {instance.log}" + (f" : {said}" if said else ".")
                 )
         if failures:
-            raise ReferenceError("\n".join(failures))
+            raise ReferenceServerError("\n".join(failures))
 
     def _quiet(self, command: list[str]) -> None:
         subprocess.run(
@@ -294,7 +294,7 @@ class ReferenceServers:
                         instance = next(
                             i for i in config.instances if i.name == config.instance_of[key]
                         )
-                        raise ReferenceError(
+                        raise ReferenceServerError(
                             f"{instance.name} ne répond pas sur {address}:{port} "
                             f"({key[1]} de {key[0]}) : {error.strerror or error} ; "
                             f"lisez {instance.log}."

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 import imaplib
+import signal
 import socket
 import ssl
 import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from labo.identity import ALICE
 from labo.reference.config import PortTakenError
-from labo.reference.servers import ReferenceServers
+from labo.reference.install import Programs
+from labo.reference.servers import ReferenceServerError, ReferenceServers
 
 MESSAGE = (
     b"From: Bob Durand <bob@example.org>\r\nTo: Alice Martin <alice@example.com>\r\n"
@@ -84,3 +88,41 @@ def test_reset_empties_every_mailbox(reference: ReferenceServers, tls: ssl.SSLCo
     reference.deliver(ALICE.address, MESSAGE)
     reference.reset()
     assert _message_count(reference, tls) == 0
+
+
+@pytest.mark.usefixtures("servers_available")
+def test_a_failed_start_names_the_instance_and_its_log_and_leaves_nothing() -> None:
+    servers = ReferenceServers(programs=Programs(dovecot=Path("/bin/false")))
+    with pytest.raises(ReferenceServerError) as raised:
+        servers.start()
+    message = str(raised.value)
+    assert message.startswith("dovecot n’a pas démarré")
+    root = Path(message.split("lisez ")[1].split("/logs/")[0])
+    assert "/logs/dovecot.log" in message
+    assert not root.exists()
+    assert _pgrep(str(root)) == []
+
+
+@pytest.mark.usefixtures("servers_available")
+def test_sigterm_stops_the_instances_and_removes_the_directory() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", SIGTERM_CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert child.stdout is not None
+    root = child.stdout.readline().decode().strip()
+    assert root and _pgrep(root)
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=10) == 128 + signal.SIGTERM
+    assert _pgrep(root) == []
+    assert not Path(root).exists()
+
+
+#: Starts the servers, says where, then blocks until a signal comes.
+SIGTERM_CHILD = """
+import sys
+from labo.reference.install import Programs
+from labo.reference.servers import ReferenceServerError, ReferenceServers
+with ReferenceServers() as servers:
+    print(servers.root, flush=True)
+    sys.stdin.read()
+"""
