@@ -107,7 +107,10 @@ class ReferenceServers:
         self.stop()
 
     def start(self) -> ReferenceServers:
-        """Write the configuration, start Dovecot then both Postfix, wait until all answer."""
+        """Write the configuration, start Dovecot and both Postfix, wait until all answer.
+
+        ``start_timeout`` bounds the whole start, not each step.
+        """
         missing = missing_packages()
         if missing:
             raise InstallError(
@@ -126,7 +129,8 @@ class ReferenceServers:
                 + [
                     (instance, [str(self.programs.postfix_master), "-c", "{config}", "-w"])
                     for instance in self._config.postfix.values()
-                ]
+                ],
+                deadline,
             )
             self._wait_listening(deadline)
         except BaseException:
@@ -230,7 +234,7 @@ class ReferenceServers:
         logs = {i.name: i.log for i in self.config.instances}
         return ", ".join(str(logs[name]) for name in names)
 
-    def _run_all(self, steps: list[tuple[Instance, list[str]]]) -> None:
+    def _run_all(self, steps: list[tuple[Instance, list[str]]], deadline: float) -> None:
         """Run start commands side by side; on failure, a French error naming the instance.
 
         Output goes to a file, not a pipe: the daemons inherit it and would keep a pipe open.
@@ -249,7 +253,6 @@ class ReferenceServers:
                     | ({"MAIL_CONFIG": str(instance.config)} if "postfix" in instance.name else {}),
                 )
             running.append((instance, argv, output, process))
-        deadline = time.monotonic() + self.start_timeout
         failures = []
         for instance, argv, output, process in running:
             try:

@@ -97,3 +97,20 @@ def test_imap_starttls_listener_disables_login_until_tls(
         imap.logout()
     assert "LOGINDISABLED" in before
     assert status == "OK"
+
+
+def test_mail_for_outside_the_lab_bounces_back_to_the_sender(
+    reference: ReferenceServers, tls: ssl.SSLContext
+) -> None:
+    with _submission(reference) as smtp:
+        smtp.starttls(context=tls)
+        smtp.login(ALICE.login, ALICE.password)
+        smtp.sendmail(ALICE.address, ["quelquun@example.net"], MESSAGE)
+    reference.wait_for_queues_empty(timeout=10)
+    host, port = reference.endpoints[("example.com", "imaps")]
+    with imaplib.IMAP4_SSL(host, port, ssl_context=tls, timeout=10) as imap:
+        imap.login(ALICE.login, ALICE.password)
+        imap.select("INBOX", readonly=True)
+        _, data = imap.fetch("1", "(BODY.PEEK[TEXT])")
+        imap.logout()
+    assert b"destination hors du labo, aucun relais" in data[0][1]
