@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve build test lint bench lab clean
+.PHONY: serve build test lint bench lab reference clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/python -m labo serve --describe labo.json
+
+# Postfix and Dovecot as private instances (installed through apt when missing, as root).
+reference: $(STAMP)
+	$(BIN)/python -m labo.reference
 
 clean:
 	rm -rf site .cache
