@@ -1,4 +1,4 @@
-"""IMAP IDLE : le téléphone attend, le serveur le prévient dès qu'un message arrive."""
+"""IMAP IDLE : le téléphone attend, le serveur le prévient dès qu’un message arrive."""
 
 import imaplib
 import ssl

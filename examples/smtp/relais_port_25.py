@@ -1,4 +1,4 @@
-"""Le port 25 entre serveurs : STARTTLS proposé mais pas exigé, et pas de relais ouvert."""
+"""Le port 25 entre serveurs : STARTTLS proposé mais pas exigé, et pas de relais ouvert."""
 
 import smtplib
 import ssl

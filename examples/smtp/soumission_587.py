@@ -1,4 +1,4 @@
-"""Soumission sur le port 587 : STARTTLS d'abord, puis l'authentification, puis l'envoi."""
+"""Soumission sur le port 587 : STARTTLS d’abord, puis l’authentification, puis l’envoi."""
 
 import smtplib
 import ssl

@@ -1,4 +1,4 @@
-"""Alice écrit à Bob : le message part sur le port 587, Bob l'attend en IMAP sur le port 993."""
+"""Alice écrit à Bob : le message part sur le port 587, Bob l’attend en IMAP sur le port 993."""
 
 import email
 import imaplib
