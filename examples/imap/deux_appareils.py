@@ -1,4 +1,4 @@
-"""IMAP : ce que fait l'ordinateur (lu, nouveau dossier) se voit aussitôt sur le téléphone."""
+"""IMAP : ce que fait l’ordinateur (lu, nouveau dossier) se voit aussitôt sur le téléphone."""
 
 import imaplib
 import ssl

@@ -1,4 +1,4 @@
-"""IMAP IDLE : le téléphone attend, le serveur le prévient dès qu'un message arrive."""
+"""IMAP IDLE : le téléphone attend, le serveur le prévient dès qu’un message arrive."""
 
 import imaplib
 import ssl
@@ -21,8 +21,8 @@ assert telephone.readline().startswith(b"+")  # le serveur accepte d'attendre
 deposer("bob@example.org", sujet="Tu es là ?")
 
 # Le téléphone, toujours en attente, reçoit la nouvelle sans rien demander.
-annonce = telephone.readline()
-assert annonce.strip() == b"* 1 EXISTS"
+assert telephone.readline().strip() == b"* 1 EXISTS"  # la boîte compte un message
+assert telephone.readline().strip() == b"* 1 RECENT"  # … arrivé depuis la dernière visite
 telephone.send(b"DONE\r\n")  # fin de l'attente
 while not telephone.readline().startswith(etiquette):
     pass

@@ -1,4 +1,4 @@
-"""IMAP : BODY.PEEK[] lit un message sans le marquer comme lu, BODY[] le marque."""
+"""IMAP : BODY.PEEK[] lit un message sans le marquer comme lu, BODY[] le marque."""
 
 import imaplib
 import ssl

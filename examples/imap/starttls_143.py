@@ -1,4 +1,4 @@
-"""IMAP sur le port 143 : LOGINDISABLED tant que la session n'est pas chiffrée par STARTTLS."""
+"""IMAP sur le port 143 : LOGINDISABLED tant que la session n’est pas chiffrée par STARTTLS."""
 
 import imaplib
 import ssl

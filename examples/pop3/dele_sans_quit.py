@@ -1,4 +1,4 @@
-"""POP3 : DELE sans QUIT ne supprime rien, la suppression n'a lieu qu'à la fin de la session."""
+"""POP3 : DELE sans QUIT ne supprime rien, la suppression n’a lieu qu’à la fin de la session."""
 
 import poplib
 import ssl

@@ -1,4 +1,4 @@
-"""POP3 : l'ordinateur relève et supprime le message, le téléphone ne le trouve plus."""
+"""POP3 : l’ordinateur relève et supprime le message, le téléphone ne le trouve plus."""
 
 import poplib
 import ssl

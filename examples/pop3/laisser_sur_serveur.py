@@ -1,4 +1,4 @@
-"""POP3 sans DELE : les messages restent sur le serveur et UIDL permet de les reconnaître."""
+"""POP3 sans DELE : les messages restent sur le serveur et UIDL permet de les reconnaître."""
 
 import poplib
 import ssl

@@ -1,4 +1,4 @@
-"""Un ancien serveur POP3 accepte le mot de passe en clair : tout le réseau peut le lire."""
+"""Un ancien serveur POP3 accepte le mot de passe en clair : tout le réseau peut le lire."""
 
 import poplib
 

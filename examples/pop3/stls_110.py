@@ -1,4 +1,4 @@
-"""POP3 sur le port 110 : pas de mot de passe tant que la session n'est pas chiffrée (STLS)."""
+"""POP3 sur le port 110 : pas de mot de passe tant que la session n’est pas chiffrée (STLS)."""
 
 import poplib
 import ssl

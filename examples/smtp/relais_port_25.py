@@ -1,4 +1,4 @@
-"""Le port 25 entre serveurs : STARTTLS proposé mais pas exigé, et pas de relais ouvert."""
+"""Le port 25 entre serveurs : STARTTLS proposé mais pas exigé, et pas de relais ouvert."""
 
 import smtplib
 import ssl
@@ -7,8 +7,8 @@ from labo import appareil
 
 contexte = ssl.create_default_context()
 
-with appareil("MTA d'un autre fournisseur"):
-    with smtplib.SMTP("mx.example.org", 25, local_hostname="mx.fournisseur.test") as smtp:
+with appareil("serveur d'example.net"):
+    with smtplib.SMTP("mx.example.org", 25, local_hostname="mail.example.net") as smtp:
         smtp.ehlo()
         # Le MX propose de chiffrer, sans l'imposer (RFC 3207 §4), et ne demande pas d'AUTH.
         assert smtp.has_extn("starttls") and not smtp.has_extn("auth")
@@ -16,7 +16,7 @@ with appareil("MTA d'un autre fournisseur"):
         smtp.ehlo()
 
         # Un message pour un destinataire du domaine est accepté…
-        smtp.mail("carole@fournisseur.test")
+        smtp.mail("carole@example.net")
         assert smtp.rcpt("bob@example.org")[0] == 250
 
         # … mais le MX refuse de relayer vers un domaine qui n'est pas le sien.
@@ -24,8 +24,8 @@ with appareil("MTA d'un autre fournisseur"):
         assert code == 554 and b"5.7.1" in reponse
 
         code, _ = smtp.data(
-            b"From: carole@fournisseur.test\r\nTo: bob@example.org\r\nSubject: Bonjour\r\n"
-            b"Date: Mon, 02 Mar 2026 08:59:00 +0000\r\nMessage-ID: <mx-25@fournisseur.test>\r\n"
+            b"From: carole@example.net\r\nTo: bob@example.org\r\nSubject: Bonjour\r\n"
+            b"Date: Mon, 02 Mar 2026 08:59:00 +0000\r\nMessage-ID: <mx-25@example.net>\r\n"
             b"\r\nUn message venu d'ailleurs.\r\n"
         )
         assert code == 250

@@ -1,4 +1,4 @@
-"""Soumission sur le port 465 : la session est chiffrée dès le premier octet (TLS implicite)."""
+"""Soumission sur le port 465 : la session est chiffrée dès le premier octet (TLS implicite)."""
 
 import smtplib
 import ssl
