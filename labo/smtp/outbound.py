@@ -72,12 +72,15 @@ def send(
 ) -> dict[str, Outcome]:
     """Deliver ``message`` to the MX of the recipients' one domain; an outcome per recipient."""
     domain = recipients[0].rpartition("@")[2].lower()
+    # Replies in Postfix's words, not the resolver's French message: a reply ends up in the
+    # non-delivery report's Diagnostic-Code field, which is ASCII (RFC 3464).
+    lookup = f"Host or domain name not found. Name service error for name={domain} type=MX"
     try:
         hosts = resolver.mx_hosts(domain)
-    except DomainNotFound as error:
-        return _all(recipients, Permanent(f"550 5.1.2 Host or domain name not found ({error})"))
-    except DnsUnavailable as error:
-        return _all(recipients, Temporary(f"451 4.4.3 Host or domain name lookup failed ({error})"))
+    except DomainNotFound:
+        return _all(recipients, Permanent(f"550 5.1.2 {lookup}: Host not found"))
+    except DnsUnavailable:
+        return _all(recipients, Temporary(f"451 4.4.3 {lookup}: Host not found, try again"))
     last = Temporary(f"451 4.4.1 No MX host of {domain} could be reached")
     for host in hosts:
         for address in resolver.addresses(host):

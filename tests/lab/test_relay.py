@@ -1,4 +1,8 @@
-"""The MTA hop: mail submitted for the other lab domain is relayed to that domain's MX."""
+"""The MTA hop: mail submitted for the other lab domain is queued, then relayed to its MX.
+
+The MSA answers ``queued as`` and the MTA of the sender's provider delivers once the client's
+connection has closed: found through DNS (MX, then A), the other provider's MX on port 25.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import pytest
 from labo import netmap
 from labo.identity import user_by_address
 from labo.lab import Lab
-from labo.wire.transcript import Transcript
+from labo.wire.transcript import DNS_SERVICE, Transcript
 
 BOB = user_by_address("bob@example.org")
 ALICE = user_by_address("alice@example.com")
@@ -43,25 +47,57 @@ def submit(lab: Lab, recipients: list[str]) -> Transcript:
     return lab.transcript()
 
 
+def mail_connections(transcript: Transcript) -> list[int]:
+    """The numbers of the SMTP connections, in the order they opened (DNS lookups left out)."""
+    return sorted(n for n, info in transcript.connections.items() if info.service != DNS_SERVICE)
+
+
 def opened(transcript: Transcript) -> list[str]:
-    return [event.text for event in transcript.events if event.kind == "open"]
+    """What the transcript says as each SMTP connection opens."""
+    numbers = mail_connections(transcript)
+    return [e.text for e in transcript.events if e.kind == "open" and e.connection in numbers]
+
+
+def relay_number(transcript: Transcript) -> int:
+    """The connection of the MTA hop: the second SMTP connection, after the client's."""
+    _client, relay = mail_connections(transcript)
+    return relay
 
 
 def test_mail_for_the_other_domain_goes_through_its_mx_on_port_25(fresh: Lab) -> None:
+    assert opened(submit(fresh, ["bob@example.org"])) == [
+        "ouverture\u00a0: «\u00a0client\u00a0» → smtp.example.com:587 (submission)",
+        "ouverture\u00a0: «\u00a0MTA d'example.com\u00a0» → mx.example.org:25 (smtp)",
+    ]
+
+
+def test_the_mta_finds_the_other_domains_mx_through_dns(fresh: Lab) -> None:
     transcript = submit(fresh, ["bob@example.org"])
-    assert len(opened(transcript)) == 2
-    assert "«\u00a0MTA d'example.com\u00a0» → mx.example.org:25 (smtp)" in opened(transcript)[1]
+    lookups = {
+        number
+        for number, info in transcript.connections.items()
+        if info.service == DNS_SERVICE and info.client == "MTA d'example.com"
+    }
+    questions = [
+        e.text for e in transcript.events if e.kind == "client" and e.connection in lookups
+    ]
+    assert questions == ["example.org. IN MX ?", "mx.example.org. IN A ?"]
 
 
-def test_the_relay_happens_before_the_submission_is_acknowledged(fresh: Lab) -> None:
-    lines = submit(fresh, ["bob@example.org"]).to_text().splitlines()
-    relay_closed = lines.index("[2] ** fermeture")
-    acknowledged = next(i for i, line in enumerate(lines) if line.startswith("[1] S: 250 2.0.0"))
-    assert relay_closed < acknowledged
+def test_the_relay_opens_only_once_the_submission_is_queued_and_closed(fresh: Lab) -> None:
+    transcript = submit(fresh, ["bob@example.org"])
+    lines = transcript.to_text().splitlines()
+    queued = lines.index("[1] S: 250 2.0.0 Ok: queued as 0000000001")
+    closed = lines.index("[1] ** fermeture")
+    relay_opened = next(
+        i for i, line in enumerate(lines) if line.startswith(f"[{relay_number(transcript)}] ** ouv")
+    )
+    assert queued < closed < relay_opened
 
 
 def test_the_relay_uses_starttls_and_no_authentication(fresh: Lab) -> None:
-    relay = [e.text for e in submit(fresh, ["bob@example.org"]).events if e.connection == 2]
+    transcript = submit(fresh, ["bob@example.org"])
+    relay = [e.text for e in transcript.events if e.connection == relay_number(transcript)]
     assert "STARTTLS" in relay
     assert not any(text.upper().startswith("AUTH") for text in relay)
 
@@ -77,14 +113,53 @@ def test_the_delivered_message_carries_one_received_header_per_hop(fresh: Lab) -
     assert message["Return-Path"] == "<alice@example.com>"
 
 
+def test_the_mx_checks_sit_above_its_received_and_the_msa_signature_below_its_own(
+    fresh: Lab,
+) -> None:
+    submit(fresh, ["bob@example.org"])
+    [stored] = fresh.store_of(BOB).messages(BOB)
+    message = email.message_from_bytes(stored.read())
+    assert message.keys()[:6] == [
+        "Return-Path",
+        "Delivered-To",
+        "Authentication-Results",
+        "Received",
+        "Received",
+        "DKIM-Signature",
+    ]
+    assert "dmarc=pass" in message["Authentication-Results"]
+
+
 def test_mail_for_the_senders_own_domain_is_not_relayed(fresh: Lab) -> None:
     transcript = submit(fresh, ["alice@example.com"])
-    assert len(opened(transcript)) == 1
+    assert len(mail_connections(transcript)) == 1
     assert len(fresh.store_of(ALICE).messages(ALICE)) == 1
 
 
 def test_recipients_in_both_domains_get_one_copy_each(fresh: Lab) -> None:
     transcript = submit(fresh, ["alice@example.com", "bob@example.org"])
-    assert len(opened(transcript)) == 2
+    assert len(mail_connections(transcript)) == 2
     assert len(fresh.store_of(ALICE).messages(ALICE)) == 1
     assert len(fresh.store_of(BOB).messages(BOB)) == 1
+
+
+def test_mail_for_an_unknown_domain_bounces_back_to_the_sender(fresh: Lab) -> None:
+    transcript = submit(fresh, ["dave@nowhere.test"])
+    [stored] = fresh.store_of(ALICE).messages(ALICE)
+    report = email.message_from_bytes(stored.read())
+    assert (len(mail_connections(transcript)), report["Return-Path"], report["Subject"]) == (
+        1,
+        "<>",
+        "Undelivered Mail Returned to Sender",
+    )
+
+
+def test_the_bounce_names_the_failed_recipient_and_the_dns_error(fresh: Lab) -> None:
+    submit(fresh, ["dave@nowhere.test"])
+    [stored] = fresh.store_of(ALICE).messages(ALICE)
+    status = stored.read().decode("ascii").replace("\r\n ", " ")
+    assert "Final-Recipient: rfc822; dave@nowhere.test\r\n" in status
+    assert (
+        "Diagnostic-Code: smtp; 550 5.1.2 Host or domain name not found. Name service error "
+        "for name=nowhere.test type=MX: Host not found\r\n"
+    ) in status

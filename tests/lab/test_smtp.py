@@ -19,6 +19,7 @@ import pytest
 
 from labo.context import LabContext
 from labo.identity import SERVICES, USERS, User
+from labo.queue import MailQueue
 from labo.smtp import MAX_MESSAGE_SIZE, SMTPBackend, start
 from labo.smtp.policy import policy_for
 
@@ -29,6 +30,14 @@ HOST = "127.0.0.1"
 CLIENT_NAME = "client.example.com"
 TIMEOUT = 5.0
 MESSAGE = b"From: Bob <bob@example.org>\r\nSubject: Salut\r\n\r\nBonjour Alice.\r\n"
+
+#: A context made without a provider plays example.org (with a mailbox for every lab user):
+#: each service greets with the name of its host, the MX on 25, the submission host on 587/465.
+SERVER_NAME = {
+    "smtp": "mx.example.org",
+    "submission": "smtp.example.org",
+    "submissions": "smtp.example.org",
+}
 
 # -- the lab under test ---------------------------------------------------------------------------
 
@@ -64,9 +73,13 @@ class RunningSMTP:
 
         self.call(asyncio.wait_for(idle(), TIMEOUT))
 
-    def inbox(self, user: User) -> list[bytes]:
-        """The mailbox once the MTA has delivered what its queue holds."""
+    def queue(self) -> MailQueue:
+        """The provider's queue, where the three services put what they accept."""
         assert self.ctx.mta is not None
+        return self.ctx.mta.queue
+
+    def flush(self) -> None:
+        """Let the MTA deliver what its queue holds (the lab does so when a client leaves)."""
 
         async def flush() -> None:
             assert self.ctx.mta is not None
@@ -74,10 +87,15 @@ class RunningSMTP:
             await self.ctx.mta.wait_idle()
 
         self.call(flush())
+
+    def inbox(self, user: User) -> list[bytes]:
+        """The mailbox once the MTA has delivered what its queue holds."""
+        self.flush()
         return [message.read() for message in self.ctx.store.messages(user)]
 
     def maildirs(self) -> dict[str, tuple[bytes, int]]:
-        """Every file under the mail root: content and mtime, by relative path."""
+        """Every file under the mail root once the queue is delivered: content and mtime."""
+        self.flush()
         root = self.ctx.store.mail_root
         return {
             str(path.relative_to(root)): (path.read_bytes(), path.stat().st_mtime_ns)
@@ -225,11 +243,13 @@ def raw_mx(lab: RunningSMTP) -> Iterator[RawClient]:
 
 
 @pytest.mark.parametrize("service", ["smtp", "submission", "submissions"])
-def test_greeting_names_the_server_without_a_version(lab: RunningSMTP, service: str) -> None:
+def test_greeting_names_the_providers_host_for_the_service_without_a_version(
+    lab: RunningSMTP, service: str
+) -> None:
     tls = lab.ctx.tls.client_context() if service == "submissions" else None
     client = RawClient(lab.port(service), tls)
     try:
-        assert client.greeting == b"220 mail.example.net ESMTP\r\n"
+        assert client.greeting == f"220 {SERVER_NAME[service]} ESMTP\r\n".encode()
     finally:
         client.close()
 
@@ -265,16 +285,24 @@ def test_mx_refuses_to_relay_to_a_foreign_domain(lab: RunningSMTP) -> None:
     assert reply == (554, b"5.7.1 <dave@example.net>: Relay access denied")
 
 
-def test_mx_delivers_to_a_local_user_under_trace_headers(lab: RunningSMTP) -> None:
+def test_mx_delivers_to_a_user_of_its_domain_under_trace_headers(lab: RunningSMTP) -> None:
     with mx(lab) as client:
-        client.sendmail("carol@example.net", [ALICE.address], MESSAGE)
-    assert lab.inbox(ALICE) == [
+        client.sendmail("carol@example.net", [BOB.address], MESSAGE)
+    assert lab.inbox(BOB) == [
         b"Return-Path: <carol@example.net>\r\n"
-        b"Delivered-To: alice@example.com\r\n"
-        b"Received: from client.example.com (client.example.com [127.0.0.1])\r\n"
-        b"\tby mail.example.net (labo) with ESMTP id 000000001 for <alice@example.com>;\r\n"
-        b"\tMon, 02 Mar 2026 09:00:00 +0000\r\n" + MESSAGE
+        b"Delivered-To: bob@example.org\r\n"
+        b"Received: from client.example.com (unknown [203.0.113.9])\r\n"
+        b"\tby mx.example.org (labo) with ESMTP id 0000000001\r\n"
+        b"\tfor <bob@example.org>; Mon, 02 Mar 2026 09:00:00 +0000\r\n" + MESSAGE
     ]
+
+
+def test_mx_refuses_the_other_providers_domain_as_a_relay(lab: RunningSMTP) -> None:
+    with mx(lab) as client:
+        client.ehlo()
+        client.mail("carol@example.net")
+        reply = client.rcpt("nobody@example.com")
+    assert reply == (554, b"5.7.1 <nobody@example.com>: Relay access denied")
 
 
 def test_mx_offers_starttls_without_requiring_it(lab: RunningSMTP) -> None:
@@ -319,10 +347,10 @@ def test_unknown_local_user_is_refused_with_550_5_1_1(lab: RunningSMTP, service:
     with client:
         client.ehlo_or_helo_if_needed()
         client.mail(ALICE.address)
-        reply = client.rcpt("nobody@example.com")
+        reply = client.rcpt("nobody@example.org")
     assert reply == (
         550,
-        b"5.1.1 <nobody@example.com>: Recipient address rejected: "
+        b"5.1.1 <nobody@example.org>: Recipient address rejected: "
         b"User unknown in virtual mailbox table",
     )
 
@@ -387,14 +415,13 @@ def test_sender_not_owned_by_the_user_is_refused_with_553(lab: RunningSMTP) -> N
     )
 
 
-def test_submission_refuses_foreign_recipients_without_relaying(lab: RunningSMTP) -> None:
+def test_submission_queues_mail_for_another_domain_to_relay_it(lab: RunningSMTP) -> None:
     with submission(lab, user=ALICE) as client:
-        client.mail(ALICE.address)
-        reply = client.rcpt("dave@example.net")
-    assert reply == (
-        550,
-        b"5.7.1 <dave@example.net>: Recipient address rejected: "
-        b"external relay is disabled in this lab, no mail leaves the machine",
+        reply = transaction(client, ALICE.address, ["dave@example.net"])
+    queued = [(e.id, [r.address for r in e.recipients]) for e in lab.queue().entries()]
+    assert (reply, queued) == (
+        (250, b"2.0.0 Ok: queued as 0000000001"),
+        [("0000000001", ["dave@example.net"])],
     )
 
 
@@ -439,7 +466,7 @@ def test_submissions_records_tls_and_auth_in_the_received_header(lab: RunningSMT
 def test_data_reply_names_the_queue_id(lab: RunningSMTP) -> None:
     with mx(lab) as client:
         reply = transaction(client, "carol@example.net", [ALICE.address])
-    assert reply == (250, b"2.0.0 Ok: queued as 000000001")
+    assert reply == (250, b"2.0.0 Ok: queued as 0000000001")
 
 
 def test_queue_ids_are_shared_by_the_three_services(lab: RunningSMTP) -> None:
@@ -451,9 +478,9 @@ def test_queue_ids_are_shared_by_the_three_services(lab: RunningSMTP) -> None:
     with submissions(lab, user=BOB) as client:
         replies.append(transaction(client, BOB.address, [ALICE.address]))
     assert [text.rsplit(b" ", 1)[1] for _, text in replies] == [
-        b"000000001",
-        b"000000002",
-        b"000000003",
+        b"0000000001",
+        b"0000000002",
+        b"0000000003",
     ]
 
 
@@ -508,8 +535,28 @@ def test_same_scenario_after_reset_gives_identical_maildirs(lab: RunningSMTP) ->
 
 
 @pytest.fixture
+def failing_queue_write(lab: RunningSMTP, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk is full when the server writes the message into its queue."""
+
+    def enqueue_on_a_full_disk(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lab.queue(), "enqueue", enqueue_on_a_full_disk)
+
+
+@pytest.mark.usefixtures("failing_queue_write")
+def test_queue_write_failure_answers_451_4_3_0_and_delivers_nothing(lab: RunningSMTP) -> None:
+    with mx(lab) as client:
+        reply = transaction(client, "carol@example.net", [ALICE.address, BOB.address])
+    assert (reply, lab.inbox(ALICE) + lab.inbox(BOB)) == (
+        (451, b"4.3.0 Error: queue file write error"),
+        [],
+    )
+
+
+@pytest.fixture
 def failing_second_write(lab: RunningSMTP, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The store writes the first copy, then the disk is full."""
+    """The MTA writes the first mailbox copy, then the disk is full."""
     deliver = lab.ctx.store.deliver
     writes = 0
 
@@ -524,17 +571,24 @@ def failing_second_write(lab: RunningSMTP, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.usefixtures("failing_second_write")
-def test_write_failure_answers_451_4_3_0(lab: RunningSMTP) -> None:
-    with mx(lab) as client:
-        reply = transaction(client, "carol@example.net", [ALICE.address, BOB.address])
-    assert reply == (451, b"4.3.0 Error: queue file write error")
-
-
-@pytest.mark.usefixtures("failing_second_write")
-def test_write_failure_withdraws_the_copies_already_written(lab: RunningSMTP) -> None:
+def test_mailbox_write_failure_withdraws_the_copies_already_written(lab: RunningSMTP) -> None:
     with mx(lab) as client:
         transaction(client, "carol@example.net", [ALICE.address, BOB.address])
     assert lab.inbox(ALICE) + lab.inbox(BOB) == []
+
+
+@pytest.mark.usefixtures("failing_second_write")
+def test_mailbox_write_failure_keeps_the_message_queued_for_a_later_attempt(
+    lab: RunningSMTP,
+) -> None:
+    with mx(lab) as client:
+        reply = transaction(client, "carol@example.net", [ALICE.address, BOB.address])
+    lab.flush()
+    states = [(r.address, r.status) for e in lab.queue().entries() for r in e.recipients]
+    assert (reply, states) == (
+        (250, b"2.0.0 Ok: queued as 0000000001"),
+        [(ALICE.address, "deferred"), (BOB.address, "deferred")],
+    )
 
 
 # -- limits and malformed input -------------------------------------------------------------------
@@ -649,18 +703,22 @@ def raw_client(lab: RunningSMTP, service: str) -> RawClient:
     return RawClient(lab.port(service), tls)
 
 
-def ehlo_lines(*extensions: bytes) -> bytes:
-    keywords = [b"mail.example.net", b"PIPELINING", b"SIZE 10485760", *extensions]
+def ehlo_lines(service: str, *extensions: bytes) -> bytes:
+    keywords = [SERVER_NAME[service].encode(), b"PIPELINING", b"SIZE 10485760", *extensions]
     keywords += [b"ENHANCEDSTATUSCODES", b"8BITMIME", b"SMTPUTF8"]
     return b"".join(b"250-" + k + b"\r\n" for k in keywords[:-1]) + b"250 SMTPUTF8\r\n"
 
 
 EHLO = {
-    "mx-in-clear": ("smtp", False, ehlo_lines(b"STARTTLS")),
-    "mx-after-starttls": ("smtp", True, ehlo_lines()),
-    "submission-in-clear": ("submission", False, ehlo_lines(b"STARTTLS")),
-    "submission-after-starttls": ("submission", True, ehlo_lines(b"AUTH PLAIN LOGIN")),
-    "submissions": ("submissions", False, ehlo_lines(b"AUTH PLAIN LOGIN")),
+    "mx-in-clear": ("smtp", False, ehlo_lines("smtp", b"STARTTLS")),
+    "mx-after-starttls": ("smtp", True, ehlo_lines("smtp")),
+    "submission-in-clear": ("submission", False, ehlo_lines("submission", b"STARTTLS")),
+    "submission-after-starttls": (
+        "submission",
+        True,
+        ehlo_lines("submission", b"AUTH PLAIN LOGIN"),
+    ),
+    "submissions": ("submissions", False, ehlo_lines("submissions", b"AUTH PLAIN LOGIN")),
 }
 
 
@@ -726,7 +784,7 @@ def test_pipelined_transaction_gets_every_reply_in_order(
     raw_mx.sock.sendall(
         b"MAIL FROM:<carol@example.net>\r\n"
         b"RCPT TO:<alice@example.com>\r\n"
-        b"RCPT TO:<nobody@example.com>\r\n"
+        b"RCPT TO:<nobody@example.org>\r\n"
         b"RCPT TO:<bob@example.org>\r\n"
         b"DATA\r\n"
     )
@@ -736,11 +794,11 @@ def test_pipelined_transaction_gets_every_reply_in_order(
     assert replies == [
         b"250 2.1.0 Ok\r\n",
         b"250 2.1.5 Ok\r\n",
-        b"550 5.1.1 <nobody@example.com>: Recipient address rejected: "
+        b"550 5.1.1 <nobody@example.org>: Recipient address rejected: "
         b"User unknown in virtual mailbox table\r\n",
         b"250 2.1.5 Ok\r\n",
         b"354 End data with <CR><LF>.<CR><LF>\r\n",
-        b"250 2.0.0 Ok: queued as 000000001\r\n",
+        b"250 2.0.0 Ok: queued as 0000000001\r\n",
         b"221 2.0.0 Bye\r\n",
     ]
 
@@ -800,7 +858,7 @@ def test_too_many_unknown_commands_end_the_session_with_421(
     lab.wait_until_idle(service)
     assert (replies, ended, errors_logged) == (
         [b"502 5.5.2 Error: command not recognized\r\n"] * 4
-        + [b"421 4.7.0 mail.example.net Error: too many errors\r\n"],
+        + [f"421 4.7.0 {SERVER_NAME[service]} Error: too many errors\r\n".encode()],
         True,
         [],
     )

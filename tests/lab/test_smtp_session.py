@@ -27,12 +27,17 @@ MX_NAME = PROVIDERS["example.org"].host("mx").name
 
 
 class RecordingHandler:
-    """Accepts every address and records what the session handed over."""
+    """Accepts every client and address, and records what the session handed over."""
 
     def __init__(self) -> None:
         self.senders: list[tuple[str, bool]] = []
         self.recipients: list[str] = []
         self.fail_on_rcpt = False
+
+    async def handle_PROXY(
+        self, server: SMTP, session: Session, envelope: Envelope, proxy_data: Any
+    ) -> bool:
+        return True
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -81,6 +86,8 @@ def port(loop: asyncio.AbstractEventLoop, handler: RecordingHandler) -> Iterator
             hostname=MX_NAME,
             ident="ESMTP",
             enable_SMTPUTF8=True,
+            # As in the lab: the recording proxy's PROXY header comes first.
+            proxy_protocol_timeout=TIMEOUT,
         )
 
     async def serve() -> asyncio.Server:
