@@ -19,7 +19,7 @@ from example_projects import FAILING_ASSERT, SMTP_NOOP, write_example
 
 from labo.cli import main
 
-GREETING = "[1] S: 220 mail.example.net ESMTP"
+GREETING = "[1] S: 220 mx.example.org ESMTP"
 SEP = r"[\u00a0 ]"  # the no-break space French wants before a colon (or, for now, a space)
 
 

@@ -92,7 +92,7 @@ def test_a_hung_example_is_stopped_at_its_time_limit(session: Session) -> None:
 def test_the_example_after_a_hang_still_runs_against_a_lab(session: Session) -> None:
     result = session.results["after_hang"]
     assert result.ok, result.error
-    assert "[1] S: 220 mail.example.net ESMTP" in result.transcript.to_text()
+    assert "[1] S: 220 mx.example.org ESMTP" in result.transcript.to_text()
 
 
 def test_a_worker_that_dies_is_reported_with_its_exit_code(session: Session) -> None:

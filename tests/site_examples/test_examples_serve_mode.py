@@ -219,7 +219,7 @@ def test_a_passing_example_shows_its_code_and_its_transcript(
 ) -> None:
     html = convert(block(approved_example))
     assert 'id="exemple-smtp-bonjour"' in html
-    assert "220 mail.example.net ESMTP" in html
+    assert "220 mx.example.org ESMTP" in html
     assert "local_hostname" in html
     assert warnings() == []
 
