@@ -63,7 +63,7 @@ def _stop_counting_warnings() -> None:
 
 def on_pre_build(config: Any) -> None:
     root = _root(config)
-    examples = service.start(root, use_cache=_serving)
+    examples = service.start(root, use_cache=_serving, protected=[Path(config.site_dir)])
     for references in scan_docs(Path(config.docs_dir)).values():
         for reference in references:
             if reference.problem:

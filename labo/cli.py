@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from labo.runner import approval
-from labo.runner.example import Example, ExampleError, all_examples, resolve
+from labo.runner.example import Example, ExampleError, find_examples, resolve
 from labo.runner.service import DEFAULT_TIMEOUT, ExampleService
 
 
@@ -21,7 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labo", description="Le labo de messagerie.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="exécute un exemple et affiche sa transcription")
-    run.add_argument("example", help="chemin de l'exemple, par exemple examples/smtp/soumission.py")
+    run.add_argument(
+        "examples",
+        nargs="*",
+        help="exemples à exécuter (tous par défaut), par exemple examples/smtp/soumission.py",
+    )
     run.add_argument("--délai", dest="timeout", type=float, default=DEFAULT_TIMEOUT)
     bless = commands.add_parser("bless", help="approuve les transcriptions (toutes par défaut)")
     bless.add_argument("examples", nargs="*", help="exemples à approuver")
@@ -54,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path.cwd()
     try:
         if args.command == "run":
-            return _run(root, args.example, args.timeout)
+            return _run(root, args.examples, args.timeout)
         if args.command == "bless":
             return _bless(root, args.examples, args.timeout)
         from labo.serve import serve_forever
@@ -70,29 +74,46 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _run(root: Path, reference: str, timeout: float) -> int:
-    example = resolve(root, reference)
+def _run(root: Path, references: list[str], timeout: float) -> int:
+    examples, failures = _selected(root, references)
     runner = ExampleService(root, use_cache=False, workers=1)
     try:
-        result = runner.result(example, timeout)
+        for example in examples:
+            if len(examples) > 1:
+                print(f"== {example.relative}")
+            result = runner.result(example, timeout)
+            sys.stdout.write(result.transcript.to_text())
+            if not result.ok:
+                print(f"\nerreur\u00a0: {result.error}", file=sys.stderr)
+                failures += 1
+                continue
+            fresh = result.transcript.to_text()
+            problem = approval.compare_with(example, result.approved, fresh)
+            if problem:
+                print(f"\nremarque\u00a0: {problem}", file=sys.stderr)
     finally:
         runner.close()
-    sys.stdout.write(result.transcript.to_text())
-    if not result.ok:
-        print(f"\nerreur\u00a0: {result.error}", file=sys.stderr)
-        return 1
-    problem = approval.compare(example, result.transcript.to_text())
-    if problem:
-        print(f"\nremarque\u00a0: {problem}", file=sys.stderr)
-    return 0
+    return 1 if failures else 0
+
+
+def _selected(root: Path, references: list[str]) -> tuple[list[Example], int]:
+    """The examples named, or all of them; those that cannot be used are reported, and counted."""
+    if references:
+        return [resolve(root, r) for r in references], 0
+    examples: list[Example] = []
+    unusable = 0
+    for found in find_examples(root):
+        if isinstance(found, ExampleError):
+            print(f"erreur\u00a0: {found}", file=sys.stderr)
+            unusable += 1
+        else:
+            examples.append(found)
+    return examples, unusable
 
 
 def _bless(root: Path, references: list[str], timeout: float) -> int:
-    examples: list[Example] = (
-        [resolve(root, r) for r in references] if references else all_examples(root)
-    )
+    examples, failures = _selected(root, references)
     runner = ExampleService(root, use_cache=False)
-    failures = 0
     try:
         futures = [(example, runner.submit(example, timeout)) for example in examples]
         for example, future in futures:

@@ -23,7 +23,11 @@ def bless_hint(example: Example) -> str:
 
 def compare(example: Example, fresh: str) -> str | None:
     """None when ``fresh`` matches the approved transcript; otherwise a French explanation."""
-    approved = approved_text(example)
+    return compare_with(example, approved_text(example), fresh)
+
+
+def compare_with(example: Example, approved: str | None, fresh: str) -> str | None:
+    """``compare`` against ``approved`` as read before the example ran (``RunResult.approved``)."""
     if approved is None:
         return (
             f"{example.relative} n'a pas encore de transcription approuvée "

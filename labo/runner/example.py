@@ -96,10 +96,22 @@ def title_of(source: str, relative: str) -> str:
 
 
 def all_examples(root: Path) -> list[Example]:
-    """Every example file of the project, sorted."""
-    examples = root / EXAMPLES_DIR
-    return [
-        Example(root.resolve(), path.resolve().relative_to(root.resolve()).as_posix())
-        for path in sorted(examples.rglob("*.py"))
-        if not path.name.startswith("_")
-    ]
+    """Every usable example file of the project, sorted (see ``find_examples`` for the rest)."""
+    return [found for found in find_examples(root) if isinstance(found, Example)]
+
+
+def find_examples(root: Path) -> list[Example | ExampleError]:
+    """Every ``*.py`` under ``examples/``, sorted, validated as a page block validates it.
+
+    A symbolic link leading out of ``examples/``, a broken one or a file that is not a regular
+    file becomes the ``ExampleError`` the page block would show, not a crash.
+    """
+    found: list[Example | ExampleError] = []
+    for path in sorted((root / EXAMPLES_DIR).rglob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        try:
+            found.append(resolve(root, path.relative_to(root).as_posix()))
+        except ExampleError as problem:
+            found.append(problem)
+    return found

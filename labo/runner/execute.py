@@ -8,40 +8,57 @@ tag prefix from it), which makes transcripts repeatable.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import random
 import socket
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 from labo.lab import Lab
 from labo.runner.example import ExampleError, read_source
+from labo.runner.output import CappedOutput, truncated
 from labo.runner.result import RunResult
 
 #: How long to wait for the proxies to see the example's connections close.
 SETTLE_SECONDS = 2.0
 
 
-def run_example(lab: Lab, path: Path, relative: str) -> RunResult:
-    """Execute ``path`` as ``__main__`` against ``lab``; never raises for the example's faults."""
+def run_example(
+    lab: Lab,
+    path: Path,
+    relative: str,
+    *,
+    workdir: Path | None = None,
+    lab_threads: Collection[threading.Thread] = (),
+    checks: Sequence[Callable[[], str | None]] = (),
+) -> RunResult:
+    """Execute ``path`` as ``__main__`` against ``lab``; never raises for the example's faults.
+
+    The example runs in ``workdir`` when given. A thread it leaves (daemon or not, but not one of
+    ``lab_threads``) or a problem reported by one of ``checks`` (run once it ended) fails it and
+    marks the result ``leaked``: its worker must not run anything else.
+    """
     try:
         source = read_source(path, relative)
     except ExampleError as problem:
         return RunResult(relative=relative, source="", status="error", error=str(problem))
     lab.reset()
     random.seed(0)
-    output = io.StringIO()
+    output = CappedOutput()
     started = time.perf_counter()
     error: str | None = None
     threads_before = set(threading.enumerate())
     try:
         code = compile(source, str(path), "exec")
         namespace = {"__name__": "__main__", "__file__": str(path), "__builtins__": __builtins__}
-        with _process_state_restored(), contextlib.redirect_stdout(output):
+        with (
+            _process_state_restored(workdir),
+            contextlib.redirect_stdout(output),
+            contextlib.redirect_stderr(output),
+        ):
             exec(code, namespace)
     except SystemExit as exc:
         if exc.code not in (None, 0):
@@ -49,10 +66,13 @@ def run_example(lab: Lab, path: Path, relative: str) -> RunResult:
     except BaseException as exc:
         error = describe_failure(exc, str(path), relative)
     lab.settle(SETTLE_SECONDS)
-    error = error or _leftover_threads(threads_before, relative)
+    leaks = [_leftover_threads(threads_before, set(lab_threads), relative)]
+    leaks += [check() for check in checks]
+    found = [leak for leak in leaks if leak]
+    error = "\n".join([truncated(error), *found]) if error else "\n".join(found) or None
     transcript = lab.transcript()
     duration = time.perf_counter() - started
-    if error and output.getvalue():
+    if error and output.total:
         error += "\nSortie de l'exemple\u00a0:\n" + output.getvalue()
     return RunResult(
         relative=relative,
@@ -61,15 +81,18 @@ def run_example(lab: Lab, path: Path, relative: str) -> RunResult:
         status="error" if error else "ok",
         error=error,
         duration=duration,
+        leaked=bool(found),
     )
 
 
 @contextlib.contextmanager
-def _process_state_restored() -> Iterator[None]:
+def _process_state_restored(workdir: Path | None) -> Iterator[None]:
     """Examples share a worker: what one changes in the process must not leak to the next."""
     environment = dict(os.environ)
     timeout = socket.getdefaulttimeout()
     directory = os.getcwd()
+    if workdir is not None:
+        os.chdir(workdir)
     try:
         yield
     finally:
@@ -79,9 +102,15 @@ def _process_state_restored() -> Iterator[None]:
         os.chdir(directory)
 
 
-def _leftover_threads(before: set[threading.Thread], relative: str) -> str | None:
+def _leftover_threads(
+    before: set[threading.Thread], lab_threads: set[threading.Thread], relative: str
+) -> str | None:
     """A thread the example started and left running would act during the next example."""
-    left = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    left = [
+        t
+        for t in threading.enumerate()
+        if t not in before and t not in lab_threads and t.is_alive()
+    ]
     if not left:
         return None
     names = ", ".join(sorted(t.name for t in left))

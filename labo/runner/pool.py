@@ -7,18 +7,27 @@ its own dispatcher thread, which kills and replaces the process when an example 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import json
 import queue
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import Connection
 from pathlib import Path
 
+from labo.runner import processes
+from labo.runner.approval import approved_text
+from labo.runner.environment import worker_environment
 from labo.runner.example import Example
+from labo.runner.isolation import GUARD_ONLY
 from labo.runner.limits import MAX_TIMEOUT
 from labo.runner.result import RunResult
-from labo.runner.worker import main as worker_main
 
 #: How long a fresh worker may take to import everything and start its lab.
 STARTUP_SECONDS = 60.0
@@ -31,26 +40,59 @@ class _Job:
     example: Example
     timeout: float
     future: Future[RunResult]
+    #: Read when the job is submitted, before any example runs (see ``RunResult.approved``).
+    approved: str | None
 
 
 class _Worker:
-    """One process and the parent's end of its pipe."""
+    """One process (``labo.runner.worker``) and the parent's end of its socket pair.
 
-    def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.connection, child = context.Pipe()
-        self.process: BaseProcess = context.Process(
-            target=worker_main, args=(child,), name="labo-worker", daemon=True
-        )
-        self.process.start()
-        child.close()
-        if not self.connection.poll(STARTUP_SECONDS):
+    A subprocess rather than ``multiprocessing``: it starts with a minimal environment (the build's
+    variables are not in its ``/proc/self/environ`` either), in a fresh temporary directory, as
+    the leader of its own session, so that it and everything below it can be killed together.
+    """
+
+    def __init__(self, protected: Sequence[Path], isolate: bool) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="labo-worker-"))
+        ours, theirs = socket.socketpair()
+        settings = {"protected": [str(path) for path in protected], "isolate": isolate}
+        with theirs:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "labo.runner.worker",
+                    str(theirs.fileno()),
+                    json.dumps(settings),
+                ],
+                pass_fds=[theirs.fileno()],
+                env=worker_environment(self.directory),
+                cwd=self.directory,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.connection = Connection(ours.detach())
+        self.isolation = self._wait_until_ready()
+
+    def _wait_until_ready(self) -> str:
+        try:
+            if not self.connection.poll(STARTUP_SECONDS):
+                raise RuntimeError("le processus d'exécution des exemples n'a pas démarré à temps")
+            state, detail = self.connection.recv()
+        except (EOFError, OSError) as problem:
             self.kill()
-            raise RuntimeError("le processus d'exécution des exemples n'a pas démarré à temps")
-        ready = self.connection.recv()
-        if ready != "ready":
+            raise RuntimeError(
+                f"le processus d'exécution s'est arrêté au démarrage ({problem})"
+            ) from None
+        except BaseException:
             self.kill()
-            raise RuntimeError(f"le processus d'exécution a répondu {ready!r} au démarrage")
+            raise
+        if state != "prêt":
+            self.kill()
+            raise RuntimeError(f"le processus d'exécution n'a pas démarré\u00a0:\n{detail}")
+        return str(detail)
 
     def run(self, job: _Job) -> RunResult:
         example = job.example
@@ -60,24 +102,36 @@ class _Worker:
         return RunResult.from_json(self.connection.recv())
 
     def kill(self) -> None:
-        self.process.kill()
-        self.process.join(5)
-        self.connection.close()
+        """Kill the worker and every process below it (an example's children included)."""
+        processes.kill_tree(self.process.pid)
+        self._reap()
 
     def stop(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             self.connection.send(None)
-        self.process.join(5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+        processes.kill_tree(self.process.pid)
+        self._reap()
+
+    def _reap(self) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
         self.connection.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class WorkerPool:
-    """Run examples on ``size`` workers; ``submit`` returns a future of the ``RunResult``."""
+    """Run examples on ``size`` workers; ``submit`` returns a future of the ``RunResult``.
 
-    def __init__(self, size: int) -> None:
+    ``protected`` paths are read-only to the examples where the system allows it
+    (``labo.runner.isolation``); ``isolate=False`` keeps the in-process guard only.
+    """
+
+    def __init__(self, size: int, protected: Sequence[Path] = (), *, isolate: bool = True) -> None:
+        self._protected = tuple(protected)
+        self._isolate = isolate
+        self._levels: set[str] = set()
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._threads = [
             threading.Thread(target=self._dispatch, name=f"labo-dispatch-{n}", daemon=True)
@@ -88,8 +142,14 @@ class WorkerPool:
 
     def submit(self, example: Example, timeout: float) -> Future[RunResult]:
         future: Future[RunResult] = Future()
-        self._jobs.put(_Job(example, timeout, future))
+        self._jobs.put(_Job(example, timeout, future, approved_text(example)))
         return future
+
+    def isolation(self) -> str | None:
+        """The isolation the workers had (the weakest, if they differed); None before any."""
+        if not self._levels:
+            return None
+        return GUARD_ONLY if GUARD_ONLY in self._levels else self._levels.pop()
 
     def close(self) -> None:
         for _ in self._threads:
@@ -104,8 +164,15 @@ class WorkerPool:
                 if not job.future.set_running_or_notify_cancel():
                     continue
                 try:
-                    worker = worker or _Worker()
-                    job.future.set_result(worker.run(job))
+                    if worker is None:
+                        worker = _Worker(self._protected, self._isolate)
+                        self._levels.add(worker.isolation)
+                    result = worker.run(job)
+                    if result.leaked:  # nothing else may run where it left something behind
+                        worker.kill()
+                        worker = None
+                    result.approved = job.approved
+                    job.future.set_result(result)
                 except TimeoutError:
                     if worker is not None:
                         worker.kill()
@@ -115,7 +182,7 @@ class WorkerPool:
                     exit_code = None
                     if worker is not None:
                         worker.kill()
-                        exit_code = worker.process.exitcode
+                        exit_code = worker.process.returncode
                     worker = None
                     job.future.set_result(_crashed(job, exc, exit_code))
         finally:

@@ -25,6 +25,11 @@ class RunResult:
     error: str | None = None
     duration: float = 0.0
     from_cache: bool = False
+    #: The example left a thread or a process behind, or altered the guard: its worker is done.
+    leaked: bool = False
+    #: The approved transcript as read before the example ran (the example cannot approve
+    #: itself by writing it); None when never approved. Not part of the JSON: read afresh.
+    approved: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -42,6 +47,7 @@ class RunResult:
             "status": self.status,
             "error": self.error,
             "duration": self.duration,
+            "leaked": self.leaked,
         }
 
     @classmethod
@@ -55,4 +61,5 @@ class RunResult:
             status=data["status"],
             error=data["error"],
             duration=data["duration"],
+            leaked=data.get("leaked", False),
         )

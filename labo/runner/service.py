@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labo.runner.approval import approved_text
 from labo.runner.cache import ResultCache
 from labo.runner.example import Example, ExampleError
 from labo.runner.limits import DEFAULT_TIMEOUT
@@ -35,19 +38,32 @@ class BuildStats:
     #: Examples that ran to the end but whose transcript is not the approved one.
     unapproved: set[str] = field(default_factory=set)
 
+    #: The isolation the workers ran under (``labo.runner.isolation``); None if none ran.
+    isolation: str | None = None
+
     def summary(self) -> str:
         elapsed = time.perf_counter() - self.started
+        isolation = f", isolation\u00a0: {self.isolation}" if self.isolation else ""
         return (
             f"exemples\u00a0: {self.ran} exécutés, {self.cached} repris du cache, "
-            f"{self.failed + len(self.unapproved)} en échec, {elapsed:.1f}\u00a0s"
+            f"{self.failed + len(self.unapproved)} en échec, {elapsed:.1f}\u00a0s{isolation}"
         )
 
 
 class ExampleService:
     """Owns the worker pool and the futures of one build."""
 
-    def __init__(self, root: Path, *, use_cache: bool, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        use_cache: bool,
+        workers: int | None = None,
+        protected: Sequence[Path] = (),
+    ) -> None:
         self.root = root
+        #: Read-only to the examples: the project, the site being built, the Python they run on.
+        self.protected = _existing([root, *protected, Path(sys.prefix)])
         self.cache = ResultCache(root / CACHE_DIR) if use_cache else None
         self._workers = workers or max(1, min(4, os.cpu_count() or 1))
         self._pool: WorkerPool | None = None
@@ -68,7 +84,7 @@ class ExampleService:
                 future.set_result(cached)
             else:
                 if self._pool is None:
-                    self._pool = WorkerPool(self._workers)
+                    self._pool = WorkerPool(self._workers, self.protected)
                 future = self._pool.submit(example, timeout)
             self._futures[key] = future
         # Outside the lock: a future already done runs the callback here, and it takes the lock.
@@ -82,7 +98,10 @@ class ExampleService:
             source = example.read_source()
         except ExampleError:
             return None  # the worker will fail to read it too, and say so
-        return self.cache.get(source)
+        result = self.cache.get(source)
+        if result is not None:
+            result.approved = approved_text(example)
+        return result
 
     def result(self, example: Example, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
         return self.submit(example, timeout).result()
@@ -114,19 +133,31 @@ class ExampleService:
                 future.cancel()  # only those not started yet
         if pool is not None:
             pool.close()
+            self.stats.isolation = pool.isolation()
+
+
+def _existing(paths: Sequence[Path]) -> tuple[Path, ...]:
+    """Resolved, each once; a missing site directory is created (the build writes it anyway)."""
+    found: list[Path] = []
+    for path in paths:
+        path.mkdir(parents=True, exist_ok=True)
+        resolved = path.resolve()
+        if resolved not in found:
+            found.append(resolved)
+    return tuple(found)
 
 
 _current: ExampleService | None = None
 _current_lock = threading.Lock()
 
 
-def start(root: Path, *, use_cache: bool) -> ExampleService:
-    """Start this build's service (the hook calls it once per build)."""
+def start(root: Path, *, use_cache: bool, protected: Sequence[Path] = ()) -> ExampleService:
+    """Start this build's service (the hook calls it once per build, with the site directory)."""
     global _current
     with _current_lock:
         if _current is not None:
             _current.close()
-        _current = ExampleService(root, use_cache=use_cache)
+        _current = ExampleService(root, use_cache=use_cache, protected=protected)
         return _current
 
 

@@ -1,34 +1,133 @@
 """The worker process: one lab started once, then examples run one after another against it.
 
 Starting Python and the lab costs a few hundred milliseconds; resetting the lab costs a few.
-So a build starts a handful of workers and reuses them, never one process per example.
+So a build starts a handful of workers and reuses them, never one process per example, and
+replaces a worker as soon as an example left something behind in it.
+
+Started by ``labo.runner.pool`` as ``python -m labo.runner.worker FD SETTINGS`` with a minimal
+environment, in its own session, in a fresh temporary directory; ``FD`` is its end of a socket
+pair, ``SETTINGS`` a JSON object: ``{"protected": [paths made read-only], "isolate": bool}``.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import shutil
+import sys
+import tempfile
+import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from labo.runner.result import RunResult
+from labo.runner import isolation, processes
+
+if TYPE_CHECKING:
+    from labo.runner.guard import Guard
 
 
-def main(connection: Connection) -> None:
-    """Serve jobs ``(root, relative)`` from ``connection`` until it sends None or closes."""
-    os.environ["TZ"] = "UTC"
-    from labo import netmap
+def main(argv: list[str]) -> int:
+    connection = Connection(int(argv[1]))
+    settings = json.loads(argv[2])
+    try:
+        level = _confine(settings)
+        _serve(connection, level)
+    except Exception:
+        connection.send(("échec", traceback.format_exc()[-4000:]))
+        return 1
+    return 0
+
+
+def _confine(settings: dict[str, Any]) -> str:
+    """Namespaces where they exist (before any thread starts), a subreaper in every case."""
+    processes.become_subreaper()
+    wanted = bool(settings.get("isolate", True))
+    if wanted and isolation.available():
+        protected = [Path(path) for path in settings.get("protected", [])]
+        isolation.confine(protected)
+        return isolation.NAMESPACES
+    return isolation.GUARD_ONLY
+
+
+def _serve(connection: Connection, level: str) -> None:
+    """Serve jobs ``(root, relative)`` until the pipe sends None or closes."""
     from labo.lab import Lab
     from labo.runner.execute import run_example
+    from labo.runner.guard import Guard
 
-    with Lab() as lab, netmap.routed_to(lab):
-        connection.send("ready")
-        while True:
-            try:
-                job = connection.recv()
-            except EOFError:
-                return
-            if job is None:
-                return
-            root, relative = job
-            result: RunResult = run_example(lab, Path(root) / relative, relative)
-            connection.send(result.to_json())
+    lab_threads: set[threading.Thread] = set()
+    with Lab() as lab:
+        lab.call(_name_lab_executor(lab_threads))
+        guard = Guard(lab)
+        guard.ensure()
+        connection.send(("prêt", level))
+        try:
+            while True:
+                try:
+                    job = connection.recv()
+                except EOFError:
+                    return
+                if job is None:
+                    return
+                root, relative = job
+                guard.ensure()
+                workdir = Path(tempfile.mkdtemp(prefix="exemple-"))
+                try:
+                    result = run_example(
+                        lab,
+                        Path(root) / relative,
+                        relative,
+                        workdir=workdir,
+                        lab_threads=lab_threads,
+                        checks=[
+                            functools.partial(_processes_left, relative),
+                            functools.partial(_guard_altered, relative, guard),
+                        ],
+                    )
+                finally:
+                    shutil.rmtree(workdir, ignore_errors=True)
+                connection.send(result.to_json())
+        finally:
+            guard.release()
+
+
+async def _name_lab_executor(registry: set[threading.Thread]) -> None:
+    """The lab's relay threads (``asyncio.to_thread``) are not the example's leftovers."""
+    import asyncio
+
+    executor = ThreadPoolExecutor(
+        thread_name_prefix="labo-relais",
+        initializer=lambda: registry.add(threading.current_thread()),
+    )
+    asyncio.get_running_loop().set_default_executor(executor)
+
+
+def _processes_left(relative: str) -> str | None:
+    left = processes.descendants(os.getpid())
+    processes.reap_children()
+    if not left:
+        return None
+    names = ", ".join(processes.describe(pid) for pid in left)
+    processes.kill_descendants(os.getpid())
+    processes.reap_children()
+    return (
+        f"{relative} a laissé des processus actifs ({names})\u00a0; ils ont été arrêtés. "
+        "Attendez-les (wait() ou communicate()) avant la fin de l'exemple."
+    )
+
+
+def _guard_altered(relative: str, guard: Guard) -> str | None:
+    if not guard.altered():
+        return None
+    return (
+        f"{relative} a désactivé ou modifié la garde réseau du labo (netmap.uninstall(), "
+        "socket.getaddrinfo remplacé…). Un exemple ne doit pas y toucher."
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

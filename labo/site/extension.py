@@ -190,7 +190,7 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
     result = examples.result(example, timeout)
     problem = result.error
     if result.ok:
-        problem = approval.compare(example, result.transcript.to_text())
+        problem = approval.compare_with(example, result.approved, result.transcript.to_text())
         if problem is not None:
             examples.note_unapproved(example)
     if problem is not None:

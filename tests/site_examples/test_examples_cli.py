@@ -171,3 +171,15 @@ def test_bless_without_arguments_approves_every_example_that_passes(
 
 def test_bless_of_a_missing_file_is_a_usage_error(labo: Callable[..., Outcome]) -> None:
     assert labo("bless", "examples/smtp/absent.py").code == 2
+
+
+def test_bless_without_arguments_reports_a_symlink_leading_out_of_examples(
+    labo: Callable[..., Outcome], project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("ailleurs") / "dehors.py"
+    outside.write_text('"""Dehors."""\n', encoding="utf-8")
+    (project / "examples" / "smtp" / "lien.py").symlink_to(outside)
+    outcome = labo("bless")
+    assert outcome.code == 1
+    assert re.search(f"erreur{SEP}: «.examples/smtp/lien.py.» est en dehors", outcome.err)
+    assert _approved(project, "bonjour").exists()

@@ -28,7 +28,7 @@ SAMPLE_S = 0.02
 
 
 def _worker_pids() -> set[int]:
-    """This process's children started by multiprocessing's spawn (the workers, not its tracker),
+    """This process's children running labo.runner.worker (the workers),
     and its zombie children whatever they were."""
     found = set()
     for entry in Path("/proc").iterdir():
@@ -40,7 +40,7 @@ def _worker_pids() -> set[int]:
         except OSError:
             continue
         state, parent = stat.rsplit(")", 1)[1].split()[:2]
-        if int(parent) == os.getpid() and (state == "Z" or b"spawn_main" in command):
+        if int(parent) == os.getpid() and (state == "Z" or b"labo.runner.worker" in command):
             found.add(int(entry.name))
     return found
 

@@ -1,0 +1,93 @@
+"""The processes an example leaves behind: found through ``/proc``, named, and killed.
+
+A worker is a child subreaper (``PR_SET_CHILD_SUBREAPER``) and leads its own session, so every
+process an example starts, even one that forked twice or left the session, stays its descendant
+(or, under namespaces, a descendant of the PID namespace's init, itself the worker's child).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+from pathlib import Path
+
+_PROC = Path("/proc")
+_PR_SET_CHILD_SUBREAPER = 36
+#: Kill rounds before giving up on a tree that keeps forking.
+_ROUNDS = 20
+
+
+def become_subreaper() -> None:
+    """Orphans of this process's descendants become its children instead of init's."""
+    if (_PROC / "self").exists():
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _table() -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, state) of every process visible in ``/proc``."""
+    table = {}
+    for entry in _PROC.iterdir() if _PROC.exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, parent = stat.rsplit(")", 1)[1].split()[:2]
+        table[int(entry.name)] = (int(parent), state)
+    return table
+
+
+def descendants(pid: int, *, exclude: frozenset[int] = frozenset()) -> list[int]:
+    """Live (not zombie) descendants of ``pid``, except ``exclude`` (but their own descendants)."""
+    table = _table()
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in table.items():
+        children.setdefault(parent, []).append(child)
+    found, pending = [], list(children.get(pid, []))
+    while pending:
+        current = pending.pop()
+        pending.extend(children.get(current, []))
+        if current not in exclude and table[current][1] != "Z":
+            found.append(current)
+    return sorted(found)
+
+
+def describe(pid: int) -> str:
+    """``sleep 91 (pid 1234)``: the command line, or the name when it is hidden."""
+    try:
+        command = (_PROC / str(pid) / "cmdline").read_bytes().rstrip(b"\0").replace(b"\0", b" ")
+        text = command.decode("utf-8", "replace") or (_PROC / str(pid) / "comm").read_text()
+    except OSError:
+        text = "?"
+    return f"{text.strip()[:80]} (pid {pid})"
+
+
+def kill_descendants(pid: int, *, exclude: frozenset[int] = frozenset()) -> None:
+    """SIGKILL every descendant of ``pid`` (but ``exclude``), again until none is left."""
+    for _ in range(_ROUNDS):
+        left = descendants(pid, exclude=exclude)
+        if not left:
+            break
+        for victim in left:
+            with contextlib.suppress(OSError):
+                os.kill(victim, signal.SIGKILL)
+
+
+def reap_children(exclude: frozenset[int] = frozenset()) -> None:
+    """Collect this process's dead children, so that none stays a zombie."""
+    for child, (parent, state) in _table().items():
+        if parent == os.getpid() and state == "Z" and child not in exclude:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child, os.WNOHANG)
+
+
+def kill_tree(pid: int) -> None:
+    """Kill ``pid``, its process group, and every process below it (descendants first)."""
+    kill_descendants(pid)
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
