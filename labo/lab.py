@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,6 +56,8 @@ class Lab:
         self.shared: LabShared | None = None
         self.tls: LabTLS | None = None
         self._dns: Any = None  # labo.dns.server.DnsServer, once started
+        #: Threads the lab started for its own work (not an example's leftovers).
+        self.threads: set[threading.Thread] = set()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -71,6 +74,14 @@ class Lab:
                 directory, tls=self.tls, provider=provider, shared=self.shared
             )
         self._loop = asyncio.new_event_loop()
+        # The lab's own worker threads (relays, DNS lookups of its servers), named and known,
+        # so that a runner never takes them for threads an example left behind.
+        self._loop.set_default_executor(
+            ThreadPoolExecutor(
+                thread_name_prefix="labo-executeur",
+                initializer=lambda: self.threads.add(threading.current_thread()),
+            )
+        )
         self._thread = threading.Thread(target=self._loop.run_forever, name="labo", daemon=True)
         self._thread.start()
         try:

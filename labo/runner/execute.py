@@ -66,7 +66,7 @@ def run_example(
     except BaseException as exc:
         error = describe_failure(exc, str(path), relative)
     lab.settle(SETTLE_SECONDS)
-    leaks = [_leftover_threads(threads_before, set(lab_threads), relative)]
+    leaks = [_leftover_threads(threads_before, set(lab_threads) | lab.threads, relative)]
     leaks += [check() for check in checks]
     found = [leak for leak in leaks if leak]
     error = "\n".join([truncated(error), *found]) if error else "\n".join(found) or None

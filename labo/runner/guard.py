@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from labo import netmap
-from labo.identity import SERVICES
 from labo.lab import Lab
 
 #: A name no lab serves (RFC 6761 reserves ``.invalid``): the guard must refuse it.
@@ -39,8 +38,9 @@ class Guard:
         """Install the guard if it is off, then prove it refuses; raise ``GuardBroken`` if not."""
         if not netmap.is_active():
             lab = self._lab
-            endpoints = {name: lab.endpoint(name) for name in SERVICES}
-            netmap.install(endpoints, allowed_ports=lab.backend_ports(), ca_file=lab.ca_file)
+            netmap.install(
+                lab.endpoints(), allowed_ports=lab.backend_ports(), ca_file=lab.ca_file
+            )
         self._functions = _installed_functions()
         problem = _refusal_problem()
         if problem:

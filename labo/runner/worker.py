@@ -17,9 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,9 +57,7 @@ def _serve(connection: Connection, level: str) -> None:
     from labo.runner.execute import run_example
     from labo.runner.guard import Guard
 
-    lab_threads: set[threading.Thread] = set()
     with Lab() as lab:
-        lab.call(_name_lab_executor(lab_threads))
         guard = Guard(lab)
         guard.ensure()
         connection.send(("prêt", level))
@@ -82,7 +78,6 @@ def _serve(connection: Connection, level: str) -> None:
                         Path(root) / relative,
                         relative,
                         workdir=workdir,
-                        lab_threads=lab_threads,
                         checks=[
                             functools.partial(_processes_left, relative),
                             functools.partial(_guard_altered, relative, guard),
@@ -93,17 +88,6 @@ def _serve(connection: Connection, level: str) -> None:
                 connection.send(result.to_json())
         finally:
             guard.release()
-
-
-async def _name_lab_executor(registry: set[threading.Thread]) -> None:
-    """The lab's relay threads (``asyncio.to_thread``) are not the example's leftovers."""
-    import asyncio
-
-    executor = ThreadPoolExecutor(
-        thread_name_prefix="labo-relais",
-        initializer=lambda: registry.add(threading.current_thread()),
-    )
-    asyncio.get_running_loop().set_default_executor(executor)
 
 
 def _processes_left(relative: str) -> str | None:

@@ -251,6 +251,7 @@ def site_config(project: Path, approved_example: str) -> Any:
     return SimpleNamespace(
         config_file_path=str(project / "mkdocs.yml"),
         docs_dir=str(project / "docs"),
+        site_dir=str(project / "site"),
         strict=True,
         mdx_configs={},
     )
