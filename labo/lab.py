@@ -119,6 +119,7 @@ class Lab:
         scenario.register(self)
         for running in self._services.values():
             self.call(running.drop_connections())
+        self.call(self._end_deliveries(), timeout=11)
         if self._dns is not None:
             self.call(self._dns.drop_connections())
         REGISTRY.clear()
@@ -161,6 +162,18 @@ class Lab:
                     return
                 for mta in mtas:
                     await mta.wait_idle()
+
+    async def _end_deliveries(self, timeout: float = 10.0) -> None:
+        """Wait for the MTA runs in flight (their connections just cut) to end, cutting what they
+        open meanwhile: a delivery finishing after the reset would fill a mailbox of the next
+        scenario, or race the store's reset."""
+        mtas = [context.mta for context in self.contexts.values() if context.mta is not None]
+        async with asyncio.timeout(timeout):
+            while any(mta.busy for mta in mtas):
+                for mta in mtas:
+                    await mta.wait_idle()
+                for running in self._services.values():
+                    await running.drop_connections()
 
     def stop(self) -> None:
         """Close every server and connection, end the loop thread and delete the temp files."""

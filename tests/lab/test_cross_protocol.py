@@ -18,8 +18,9 @@ from email.message import Message
 
 import pytest
 
-from labo.identity import USERS, User
+from labo.identity import PROVIDERS, USERS, Role, User
 from labo.lab import Lab
+from labo.scenario import current_lab
 
 pytestmark = pytest.mark.usefixtures("lab_routed")
 
@@ -40,19 +41,28 @@ def message(subject: str, *, sender: str = "alice@example.com", to: str = BOB.ad
 # -- the three protocols, as a device would use them -------------------------------------------
 
 
+def delivered() -> None:
+    """The servers answered ``250 … queued``: wait until their MTAs have delivered, as a reader
+    waiting for the message would."""
+    current_lab().flush_queues()
+
+
 def submit_on_587(recipients: list[str], data: bytes) -> None:
-    """Alice's mail program: STARTTLS, AUTH, then the message (RFC 6409)."""
+    """Alice's mail program: STARTTLS, AUTH, then the message (RFC 6409); her provider's MTA
+    then delivers it, relaying to Bob's provider's MX when it is for Bob."""
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=ssl.create_default_context())
         smtp.login(ALICE.login, ALICE.password)
         assert smtp.sendmail(ALICE.address, recipients, data) == {}
+    delivered()
 
 
 def relay_on_25(recipients: list[str], data: bytes, *, envelope_sender: str = CAROLE) -> None:
-    """Another provider's MTA handing mail to the lab's MX: no AUTH, STARTTLS by choice."""
+    """Another provider's MTA handing mail to Bob's provider's MX: no AUTH, STARTTLS by choice."""
     with smtplib.SMTP("mx.example.org", 25, local_hostname="mx.fournisseur.test") as smtp:
         smtp.starttls(context=ssl.create_default_context())
         assert smtp.sendmail(envelope_sender, recipients, data) == {}
+    delivered()
 
 
 SENDERS: dict[str, Callable[[list[str], bytes], None]] = {
@@ -60,11 +70,19 @@ SENDERS: dict[str, Callable[[list[str], bytes], None]] = {
     "25": relay_on_25,
 }
 
+#: Whose ``From:`` each way in may carry: on port 25 a stranger may not pose as Alice (DMARC).
+AUTHORS = {"587": ALICE.address, "25": CAROLE}
+
+
+def host_of(user: User, role: Role) -> str:
+    """The name of ``user``'s provider's server for ``role``: each reads at their own provider."""
+    return PROVIDERS[user.domain].host(role).name
+
 
 @contextlib.contextmanager
 def pop3(user: User) -> Iterator[poplib.POP3_SSL]:
     """A POP3 session over TLS (port 995), ended by QUIT: the UPDATE state applies DELE."""
-    client = poplib.POP3_SSL("pop.example.org", 995, context=ssl.create_default_context())
+    client = poplib.POP3_SSL(host_of(user, "pop"), 995, context=ssl.create_default_context())
     client.user(user.login)
     client.pass_(user.password)
     yield client
@@ -74,7 +92,8 @@ def pop3(user: User) -> Iterator[poplib.POP3_SSL]:
 @contextlib.contextmanager
 def imap(user: User) -> Iterator[imaplib.IMAP4_SSL]:
     """An IMAP session over TLS (port 993), logged in, ended by LOGOUT."""
-    with imaplib.IMAP4_SSL("imap.example.org", ssl_context=ssl.create_default_context()) as client:
+    context = ssl.create_default_context()
+    with imaplib.IMAP4_SSL(host_of(user, "imap"), ssl_context=context) as client:
         client.login(user.login, user.password)
         yield client
 
@@ -114,7 +133,7 @@ def inbox_file_names(lab: Lab, user: User) -> list[str]:
 
 @pytest.mark.parametrize("port", SENDERS)
 def test_message_delivered_over_smtp_is_retrieved_over_pop3(port: str) -> None:
-    sent = message(f"pop3-{port}")
+    sent = message(f"pop3-{port}", sender=AUTHORS[port])
     SENDERS[port]([BOB.address], sent)
     (received,) = pop3_messages(BOB)
     assert received.endswith(sent)
@@ -122,7 +141,7 @@ def test_message_delivered_over_smtp_is_retrieved_over_pop3(port: str) -> None:
 
 @pytest.mark.parametrize("port", SENDERS)
 def test_message_delivered_over_smtp_is_fetched_over_imap(port: str) -> None:
-    sent = message(f"imap-{port}")
+    sent = message(f"imap-{port}", sender=AUTHORS[port])
     SENDERS[port]([BOB.address], sent)
     (received,) = imap_messages(BOB)
     assert received.endswith(sent)
@@ -226,22 +245,40 @@ def test_imap_append_to_inbox_is_retrieved_over_pop3() -> None:
 
 
 @pytest.mark.parametrize("user", USERS, ids=[user.login for user in USERS])
-def test_delivery_to_two_recipients_leaves_one_copy_in_each_mailbox(user: User) -> None:
-    relay_on_25([ALICE.address, BOB.address], message("deux", sender=CAROLE, to=BOTH))
+def test_submission_to_both_providers_leaves_one_copy_in_each_mailbox(user: User) -> None:
+    submit_on_587([ALICE.address, BOB.address], message("deux", to=BOTH))
     with pop3(user) as client:
         assert client.stat()[0] == 1
 
 
 def test_each_copy_of_a_message_to_two_recipients_names_its_own_mailbox() -> None:
-    relay_on_25([ALICE.address, BOB.address], message("deux", sender=CAROLE, to=BOTH))
+    submit_on_587([ALICE.address, BOB.address], message("deux", to=BOTH))
     delivered_to = [parsed(data)["Delivered-To"] for user in USERS for data in pop3_messages(user)]
     assert delivered_to == [ALICE.address, BOB.address]
 
 
-def test_pop3_reader_finds_the_trace_headers_on_top_of_the_message() -> None:
+def test_an_mx_refuses_to_relay_to_the_other_provider() -> None:
+    with (
+        smtplib.SMTP("mx.example.org", 25, local_hostname="mx.fournisseur.test") as smtp,
+        pytest.raises(smtplib.SMTPRecipientsRefused) as refusal,
+    ):
+        smtp.sendmail(CAROLE, [ALICE.address], message("relais", sender=CAROLE))
+    assert refusal.value.recipients == {
+        ALICE.address: (554, b"5.7.1 <alice@example.com>: Relay access denied")
+    }
+
+
+def test_a_message_from_one_provider_to_the_other_arrives_with_the_trace_headers_on_top() -> None:
     submit_on_587([BOB.address], message("trace"))
     (received,) = pop3_messages(BOB)
-    assert parsed(received).keys()[:3] == ["Return-Path", "Delivered-To", "Received"]
+    assert parsed(received).keys()[:6] == [
+        "Return-Path",
+        "Delivered-To",
+        "Authentication-Results",  # Bob's MX, above its own Received
+        "Received",  # by mx.example.org
+        "Received",  # by smtp.example.com
+        "DKIM-Signature",  # Alice's MSA, below its Received
+    ]
 
 
 def test_return_path_is_the_envelope_sender_not_the_from_header() -> None:
@@ -262,10 +299,22 @@ def test_received_names_the_client_the_server_and_the_tls_in_use() -> None:
     relay_on_25([BOB.address], message("received", sender=CAROLE))
     (received,) = pop3_messages(BOB)
     trace = " ".join(parsed(received)["Received"].split())
+    # the client connects from a home address with no reverse DNS: "unknown", as Postfix says
     assert re.fullmatch(
-        r"from mx\.fournisseur\.test \(mx\.fournisseur\.test \[127\.0\.0\.1\]\) "
-        r"\(using TLSv1\.[23] with cipher [A-Z0-9_-]+ \(\d+ bits\)\) "
-        r"by mail\.example\.net \(labo\) with ESMTPS id \d+ for <bob@example\.org>; "
+        r"from mx\.fournisseur\.test \(unknown \[203\.0\.113\.101\]\) "
+        r"\(using TLSv1\.[23] with cipher [A-Z0-9_-]+ \(256/256 bits\)\) "
+        r"\(No client certificate requested\) "
+        r"by mx\.example\.org \(labo\) with ESMTPS id [0-9A-F]{10} for <bob@example\.org>; "
         r"Mon, 02 Mar 2026 09:00:\d\d \+0000",
         trace,
     )
+
+
+def test_received_names_the_sending_provider_by_its_verified_reverse_dns_name() -> None:
+    submit_on_587([BOB.address], message("relayed"))
+    (received,) = pop3_messages(BOB)
+    trace = " ".join(parsed(received).get_all("Received")[0].split())
+    assert trace.startswith(
+        "from smtp.example.com (smtp.example.com [192.0.2.10]) (using TLSv1.3 with cipher "
+    )
+    assert " by mx.example.org (labo) with ESMTPS id " in trace

@@ -222,7 +222,8 @@ def test_greeting_is_fixed_and_announces_logindisabled_before_starttls(lab: Runn
     client = plain(lab)
     assert client.welcome == (
         b"* OK [CAPABILITY IMAP4rev1 LITERAL+ ID STARTTLS LOGINDISABLED] "
-        b"mail.example.net IMAP ready"
+        + SERVER_NAME.encode()
+        + b" IMAP ready"
     )
     client.shutdown()
 
@@ -272,7 +273,9 @@ def test_imaps_offers_auth_from_the_greeting(lab: RunningImap) -> None:
         "127.0.0.1", lab.imaps.port, ssl_context=lab.ctx.tls.client_context(), timeout=5
     )
     assert client.welcome == (
-        b"* OK [CAPABILITY IMAP4rev1 LITERAL+ ID AUTH=PLAIN AUTH=LOGIN] mail.example.net IMAP ready"
+        b"* OK [CAPABILITY IMAP4rev1 LITERAL+ ID AUTH=PLAIN AUTH=LOGIN] "
+        + SERVER_NAME.encode()
+        + b" IMAP ready"
     )
     client.logout()
 
@@ -824,7 +827,7 @@ def test_append_names_its_file_from_the_store_counter(lab: RunningImap) -> None:
     lab.ctx.store.deliver(ALICE, MESSAGE)
     client = logged_in(lab)
     client.append("INBOX", None, None, MESSAGE)
-    assert stored_files(ALICE, lab)[-1] == "new/1772442001.M000002P0.mail.example.net"
+    assert stored_files(ALICE, lab)[-1] == f"new/1772442001.M000002P0.{SERVER_NAME}"
     client.logout()
 
 

@@ -65,19 +65,20 @@ def settled_transcript(lab: Lab) -> list[Event]:
 
 
 def maildir_snapshot(lab: Lab) -> MaildirSnapshot:
-    """Every file under the mail root: its content, and its mtime (ns) when it is a message.
+    """Every file under each provider's mail root (``example.org/bob@example.org/cur/…``): its
+    content, and its mtime (ns) when it is a message.
 
     Message mtimes come from the lab clock (IMAP shows them as INTERNALDATE); the bookkeeping
     files pymap writes (uidlist, subscriptions) carry the real time, which nobody reads.
     """
-    assert lab.context is not None
-    root = lab.context.store.mail_root
     snapshot: MaildirSnapshot = {}
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            is_message = path.parent.name in ("new", "cur", "tmp")
-            mtime = path.stat().st_mtime_ns if is_message else None
-            snapshot[str(path.relative_to(root))] = (path.read_bytes(), mtime)
+    for domain, context in sorted(lab.contexts.items()):
+        root = context.store.mail_root
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                is_message = path.parent.name in ("new", "cur", "tmp")
+                mtime = path.stat().st_mtime_ns if is_message else None
+                snapshot[f"{domain}/{path.relative_to(root)}"] = (path.read_bytes(), mtime)
     return snapshot
 
 
@@ -94,6 +95,7 @@ def run_scenario(lab: Lab) -> tuple[str, MaildirSnapshot]:
             smtp.starttls(context=context)
             smtp.login(ALICE.login, ALICE.password)
             smtp.sendmail(ALICE.address, [BOB.address], MESSAGE)
+        lab.flush_queues()  # queued by Alice's provider: delivered to Bob's before he reads
         with appareil("téléphone de Bob"), imaplib.IMAP4("imap.example.org", 143) as imap:
             imap.starttls(ssl_context=context)
             imap.login(BOB.login, BOB.password)
@@ -168,7 +170,7 @@ def test_scenario_leaves_a_renamed_message_dated_by_the_lab_clock(lab: Lab) -> N
     _, snapshot = run_scenario(lab)
     ((name, mtime),) = [(name, mtime) for name, (_, mtime) in snapshot.items() if mtime]
     seconds = int(Path(name).name.split(".")[0])
-    assert name == f"{BOB.login}/cur/{seconds}.M000001P0.{SERVER_NAME}:2,S"
+    assert name == f"{BOB.domain}/{BOB.login}/cur/{seconds}.M000001P0.{SERVER_NAME}:2,S"
     assert mtime == seconds * 1_000_000_000
     assert EPOCH.timestamp() <= seconds < EPOCH.timestamp() + 60
 
@@ -184,20 +186,33 @@ def test_two_labs_started_one_after_the_other_give_the_same_transcript_and_maild
 # -- reset --------------------------------------------------------------------------------------
 
 
-def test_reset_empties_every_mailbox(lab: Lab) -> None:
-    assert lab.context is not None
+def test_reset_empties_every_mailbox_of_every_provider(lab: Lab) -> None:
     for user in USERS:
-        lab.context.store.deliver(user, MESSAGE)
+        lab.store_of(user).deliver(user, MESSAGE)
     lab.reset()
-    assert [lab.context.store.messages(user) for user in USERS] == [[], []]
+    assert [lab.store_of(user).messages(user) for user in USERS] == [[], []]
+
+
+def test_reset_empties_every_queue(lab_routed: Lab) -> None:
+    with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
+        smtp.starttls(context=ssl.create_default_context())
+        smtp.login(ALICE.login, ALICE.password)
+        smtp.sendmail(ALICE.address, [BOB.address], MESSAGE)
+    lab_routed.reset()
+    lab_routed.flush_queues()
+    assert lab_routed.store_of(BOB).messages(BOB) == []
+
+
+def test_both_providers_read_the_one_lab_clock(lab: Lab) -> None:
+    assert lab.context_of(ALICE.address).clock is lab.context_of(BOB.address).clock
 
 
 def test_reset_restarts_the_clock(lab: Lab) -> None:
-    assert lab.context is not None
-    lab.context.clock.now()
-    lab.context.clock.now()
+    clock = lab.context_of(ALICE.address).clock
+    clock.now()
+    clock.now()
     lab.reset()
-    assert lab.context.clock.now() == EPOCH
+    assert clock.now() == EPOCH
 
 
 def test_reset_clears_the_transcript(lab_routed: Lab) -> None:
@@ -212,7 +227,12 @@ def test_first_connection_after_a_reset_is_numbered_one(lab_routed: Lab) -> None
     lab_routed.reset()
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com"):
         pass
-    assert list(lab_routed.transcript().connections) == [1]
+    connections = lab_routed.transcript().connections
+    # the MSA's reverse lookup of its client is numbered like a connection
+    assert [(number, info.service) for number, info in connections.items()] == [
+        (1, "submission"),
+        (2, "dns"),
+    ]
 
 
 class LiveClient(NamedTuple):
@@ -299,22 +319,27 @@ def test_stop_leaves_no_task_on_the_lab_loop(own_lab: Lab) -> None:
 
 
 def test_stop_closes_every_listening_port(own_lab: Lab) -> None:
-    ports = {own_lab.endpoint(name)[1] for name in SERVICES} | own_lab.backend_ports()
+    ports = {port for _, port in own_lab.endpoints().values()} | own_lab.backend_ports()
+    assert len(own_lab.endpoints()) == 2 * len(SERVICES)
     own_lab.stop()
     assert {port for port in ports if not refuses_connections(port)} == set()
 
 
+def provider_workdirs(lab: Lab) -> list[Path]:
+    return [context.workdir for context in lab.contexts.values()]
+
+
 def test_stop_removes_the_lab_directory(own_lab: Lab) -> None:
-    assert own_lab.context is not None
-    workdir = own_lab.context.workdir
+    workdirs = provider_workdirs(own_lab)
     own_lab.stop()
-    assert not workdir.exists()
+    assert len(workdirs) == 2 and not any(workdir.exists() for workdir in workdirs)
 
 
 def test_stop_twice_is_harmless(own_lab: Lab) -> None:
+    workdirs = provider_workdirs(own_lab)
     own_lab.stop()
     own_lab.stop()
-    assert own_lab.context is not None and not own_lab.context.workdir.exists()
+    assert not any(workdir.exists() for workdir in workdirs)
 
 
 def test_start_then_stop_five_times_leaks_no_thread_and_no_file_descriptor() -> None:
@@ -334,7 +359,7 @@ def test_a_reset_lab_is_the_one_examples_act_on(lab: Lab) -> None:
         pass
     lab.reset()
     deposer(BOB.address, sujet="Bonjour")
-    assert lab.context is not None and len(lab.context.store.messages(BOB)) == 1
+    assert len(lab.store_of(BOB).messages(BOB)) == 1
 
 
 def test_stopping_another_lab_leaves_examples_acting_on_the_lab_reset_since(lab: Lab) -> None:
@@ -344,7 +369,7 @@ def test_stopping_another_lab_leaves_examples_acting_on_the_lab_reset_since(lab:
     finally:
         other.stop()
     deposer(BOB.address, sujet="Bonjour")
-    assert lab.context is not None and len(lab.context.store.messages(BOB)) == 1
+    assert len(lab.store_of(BOB).messages(BOB)) == 1
 
 
 def test_a_lab_that_cannot_listen_fails_to_start_and_leaves_nothing_open() -> None:
@@ -354,7 +379,7 @@ def test_a_lab_that_cannot_listen_fails_to_start_and_leaves_nothing_open() -> No
         Lab().start().stop()  # imports and lazily built state, before counting
         threads, fds = thread_names(), open_fds()
         with pytest.raises(OSError):
-            Lab(ports={"imaps": taken.getsockname()[1]}).start()
+            Lab(ports={("example.org", "imaps"): taken.getsockname()[1]}).start()
         assert (thread_names(), open_fds()) == (threads, fds)
 
 
@@ -366,7 +391,10 @@ def test_transcript_records_both_sides_in_order_between_open_and_close(lab_route
         smtp.noop()
     assert [event.render() for event in settled_transcript(lab_routed)] == [
         "[1] ** ouverture\u00a0: «\u00a0client\u00a0» → mx.example.org:25 (smtp)",
-        "[1] S: 220 mail.example.net ESMTP",
+        "[2] ** requête DNS\u00a0: «\u00a0MX d'example.org\u00a0» → résolveur du labo (udp/53)",
+        "[2] C: 101.113.0.203.in-addr.arpa. IN PTR ?",
+        "[2] S: NXDOMAIN (nom inexistant)",
+        "[1] S: 220 mx.example.org ESMTP",
         "[1] C: noop",
         "[1] S: 250 2.0.0 Ok",
         "[1] C: QUIT",
@@ -436,7 +464,7 @@ def test_implicit_tls_connection_starts_with_the_tls_event(
     lab_routed: Lab, connect: Callable[[], None]
 ) -> None:
     connect()
-    events = settled_transcript(lab_routed)
+    events = [event for event in settled_transcript(lab_routed) if event.connection == 1]
     assert [event.kind for event in events[:3]] == ["open", "tls", "server"]
     assert _TLS_EVENT.fullmatch(events[1].text)
 
@@ -447,18 +475,24 @@ def test_connections_carry_the_device_label_and_the_host_name_asked(lab_routed: 
         imaplib.IMAP4_SSL("imap.example.org", ssl_context=context).logout()
     with appareil("ordinateur d'Alice"):
         smtplib.SMTP("smtp.example.com", "submission", local_hostname="o.example.com").quit()
-    poplib.POP3_SSL("mail.example.net", 995, context=context).quit()
+    poplib.POP3_SSL("pop.example.com", 995, context=context).quit()
     assert list(lab_routed.transcript().connections.values()) == [
         ConnectionInfo(1, "imaps", "téléphone de Bob", "imap.example.org", 993),
         ConnectionInfo(2, "submission", "ordinateur d'Alice", "smtp.example.com", 587),
-        ConnectionInfo(3, "pop3s", "client", "mail.example.net", 995),
+        ConnectionInfo(3, "dns", "MSA d'example.com", "résolveur du labo", 53),
+        ConnectionInfo(4, "pop3s", "client", "pop.example.com", 995),
     ]
 
 
 def test_every_connection_ends_with_a_close_event(lab_routed: Lab) -> None:
     short_sessions()
     events = settled_transcript(lab_routed)
-    last = {event.connection: event.kind for event in events}
+    connections = lab_routed.transcript().connections
+    last = {
+        event.connection: event.kind
+        for event in events
+        if connections[event.connection].service != "dns"  # a DNS query over UDP: no close
+    }
     assert len(last) >= 3  # one per protocol at least (the lab's own relaying may add some)
     assert set(last.values()) == {"close"}
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from labo import netmap
-from labo.identity import PROVIDERS
+from labo.identity import PROVIDERS, SERVICES
 from labo.tls import LabTLS
 from labo.wire.labels import REGISTRY, ClientInfo, appareil
 
@@ -90,6 +90,31 @@ def test_a_lab_name_resolves_to_the_proxy_of_its_service(proxy: int) -> None:
     assert [info[4] for info in infos] == [("127.0.0.1", proxy)]
 
 
+def test_each_provider_s_names_resolve_to_its_own_proxy(proxy: int, backend: int) -> None:
+    endpoints = {
+        ("example.com", "submission"): ("127.0.0.1", proxy),
+        ("example.org", "submission"): ("127.0.0.1", backend),
+    }
+    with netmap.route_to(endpoints):
+        resolved = {
+            name: socket.getaddrinfo(name, 587, type=socket.SOCK_STREAM)[0][4][1]
+            for name in ("smtp.example.com", "198.51.100.10", "mx.example.org")
+        }
+    assert resolved == {
+        "smtp.example.com": proxy,
+        "198.51.100.10": backend,
+        "mx.example.org": backend,
+    }
+
+
+def test_an_endpoint_for_a_service_the_lab_does_not_know_is_refused(proxy: int) -> None:
+    with pytest.raises(
+        ValueError, match=re.escape("services inconnus du labo\u00a0: example.net/smtp")
+    ):
+        netmap.install({("example.net", "smtp"): ("127.0.0.1", proxy)})
+    assert not netmap.is_active()
+
+
 @pytest.mark.usefixtures("routed")
 def test_lab_names_match_whatever_their_case_and_final_dot(proxy: int) -> None:
     infos = socket.getaddrinfo("IMAP.Example.ORG.", "143", type=socket.SOCK_STREAM)
@@ -98,8 +123,16 @@ def test_lab_names_match_whatever_their_case_and_final_dot(proxy: int) -> None:
 
 @pytest.mark.usefixtures("routed")
 def test_a_port_may_be_given_by_its_service_name(proxy: int) -> None:
-    infos = socket.getaddrinfo("mail.example.net", "submission", type=socket.SOCK_STREAM)
+    infos = socket.getaddrinfo("smtp.example.com", "submission", type=socket.SOCK_STREAM)
     assert [info[4] for info in infos] == [("127.0.0.1", proxy)]
+
+
+@pytest.mark.usefixtures("routed")
+def test_the_outsiders_server_is_not_one_the_lab_serves() -> None:
+    with pytest.raises(
+        netmap.LabNameRefused, match=re.escape("mail.example.net:25 n'est pas un serveur")
+    ):
+        socket.getaddrinfo("mail.example.net", 25)
 
 
 @pytest.mark.usefixtures("routed")
@@ -133,7 +166,7 @@ def test_an_unknown_name_never_reaches_the_resolver(
         return system(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", spy)
-    with netmap.route_to({"submission": ("127.0.0.1", proxy)}):
+    with netmap.route_to({("example.com", "submission"): ("127.0.0.1", proxy)}):
         with pytest.raises(netmap.LabNameRefused):
             socket.getaddrinfo("smtp.gmail.test", 587)
         socket.getaddrinfo("smtp.example.com", 587)
@@ -310,7 +343,8 @@ def tls_listener(lab_tls: LabTLS) -> Iterator[int]:
 
         def serve() -> None:
             accepted, _ = sock.accept()
-            with lab_tls.server_context().wrap_socket(accepted, server_side=True) as secured:
+            server = lab_tls.server_context("example.com")
+            with server.wrap_socket(accepted, server_side=True) as secured:
                 secured.sendall(b"ready")
 
         thread = threading.Thread(target=serve, daemon=True)
@@ -322,7 +356,8 @@ def tls_listener(lab_tls: LabTLS) -> Iterator[int]:
 def test_default_ssl_contexts_trust_the_lab_while_routing(
     lab_tls: LabTLS, tls_listener: int
 ) -> None:
-    with netmap.route_to({"submissions": ("127.0.0.1", tls_listener)}, ca_file=lab_tls.ca_file):
+    endpoints = {("example.com", "submissions"): ("127.0.0.1", tls_listener)}
+    with netmap.route_to(endpoints, ca_file=lab_tls.ca_file):
         context = ssl.create_default_context()
         with (
             socket.create_connection(("smtp.example.com", 465)) as sock,
@@ -336,7 +371,9 @@ def test_ssl_cert_file_is_restored_after_routing(
     monkeypatch: pytest.MonkeyPatch, lab_tls: LabTLS, proxy: int
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/mine.pem")
-    with netmap.route_to({"submission": ("127.0.0.1", proxy)}, ca_file=lab_tls.ca_file):
+    with netmap.route_to(
+        {("example.com", "submission"): ("127.0.0.1", proxy)}, ca_file=lab_tls.ca_file
+    ):
         pass
     assert netmap.os.environ["SSL_CERT_FILE"] == "/etc/ssl/mine.pem"
 
@@ -345,7 +382,9 @@ def test_ssl_cert_file_is_removed_after_routing_when_it_was_unset(
     monkeypatch: pytest.MonkeyPatch, lab_tls: LabTLS, proxy: int
 ) -> None:
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    with netmap.route_to({"submission": ("127.0.0.1", proxy)}, ca_file=lab_tls.ca_file):
+    with netmap.route_to(
+        {("example.com", "submission"): ("127.0.0.1", proxy)}, ca_file=lab_tls.ca_file
+    ):
         assert netmap.os.environ["SSL_CERT_FILE"] == str(lab_tls.ca_file)
     assert "SSL_CERT_FILE" not in netmap.os.environ
 
@@ -355,7 +394,7 @@ def test_ssl_cert_file_is_removed_after_routing_when_it_was_unset(
 
 def test_routing_is_off_after_uninstall(proxy: int, closed_port: int) -> None:
     system = (socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex)
-    with netmap.route_to({"submission": ("127.0.0.1", proxy)}):
+    with netmap.route_to({("example.com", "submission"): ("127.0.0.1", proxy)}):
         assert socket.getaddrinfo is not system[0]
     assert (socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex) == system
     assert "connect" not in socket.socket.__dict__
@@ -365,15 +404,16 @@ def test_routing_is_off_after_uninstall(proxy: int, closed_port: int) -> None:
 
 
 def test_routing_twice_at_once_is_refused(proxy: int) -> None:
-    with netmap.route_to({"submission": ("127.0.0.1", proxy)}):
+    with netmap.route_to({("example.com", "submission"): ("127.0.0.1", proxy)}):
         with pytest.raises(RuntimeError, match="déjà actif"):
-            netmap.install({"submission": ("127.0.0.1", proxy)})
+            netmap.install({("example.com", "submission"): ("127.0.0.1", proxy)})
         assert netmap.is_active()
 
 
 def test_a_lab_listening_on_a_non_local_address_cannot_be_routed() -> None:
     with pytest.raises(ValueError, match="adresse locale"):
-        netmap.install({"smtp": ("192.0.2.1", 25)})  # data only: nothing connects there
+        # data only: nothing connects there
+        netmap.install({("example.com", "smtp"): ("192.0.2.1", 25)})
     assert not netmap.is_active()
 
 
@@ -383,8 +423,10 @@ class FakeLab:
     def __init__(self, proxy: int, backend: int, ca_file: Path) -> None:
         self._proxy, self._backend, self.ca_file = proxy, backend, ca_file
 
-    def endpoint(self, service: str) -> tuple[str, int]:
-        return "127.0.0.1", self._proxy
+    def endpoints(self) -> dict[tuple[str, str], tuple[str, int]]:
+        return {
+            (domain, name): ("127.0.0.1", self._proxy) for domain in PROVIDERS for name in SERVICES
+        }
 
     def backend_ports(self) -> set[int]:
         return {self._backend}
@@ -395,7 +437,8 @@ def test_routed_to_serves_every_service_of_the_lab_and_its_servers(
 ) -> None:
     with netmap.routed_to(FakeLab(proxy, backend, lab_tls.ca_file)):
         resolved = {
-            socket.getaddrinfo("mail.example.net", port, type=socket.SOCK_STREAM)[0][4]
+            socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)[0][4]
+            for name in LAB_NAMES
             for port in (25, 587, 465, 110, 995, 143, 993)
         }
         socket.create_connection(("127.0.0.1", backend)).close()

@@ -264,7 +264,9 @@ def files_of(store: MailStore, user: User) -> list[str]:
 
 def test_greeting_names_the_server_and_carries_an_apop_timestamp(plain: Pop3Server) -> None:
     client = connect_plain(plain)
-    assert client.getwelcome() == b"+OK mail.example.net POP3 ready <1.1772442000@mail.example.net>"
+    assert client.getwelcome() == (
+        f"+OK {SERVER_NAME} POP3 ready <1.1772442000@{SERVER_NAME}>".encode()
+    )
     client.quit()
 
 
@@ -278,9 +280,9 @@ def test_banners_count_up_per_connection_and_start_over_when_the_store_resets(
     after_reset = connect_plain(plain)
     after_reset.quit()
     assert [c.getwelcome().split()[-1] for c in (first, second, after_reset)] == [
-        b"<1.1772442000@mail.example.net>",
-        b"<2.1772442000@mail.example.net>",
-        b"<1.1772442000@mail.example.net>",
+        f"<1.1772442000@{SERVER_NAME}>".encode(),
+        f"<2.1772442000@{SERVER_NAME}>".encode(),
+        f"<1.1772442000@{SERVER_NAME}>".encode(),
     ]
 
 

@@ -17,16 +17,20 @@ from typing import Any
 import pytest
 import trustme
 
-from labo.identity import SERVICES
-from labo.tls import LabTLS
-from labo.wire.labels import REGISTRY, ClientInfo
+from labo.identity import PROVIDERS, SERVICES
+from labo.tls import LabTLS, ProviderTLS
+from labo.wire.labels import DEVICES, REGISTRY, ClientInfo
 from labo.wire.lines import LineSplitter, strip_line_ending
 from labo.wire.proxy import RecordingProxy, start_proxy
 from labo.wire.starttls import IMAPWatcher, POP3Watcher, SMTPWatcher, Verdict
 from labo.wire.transcript import Recorder, Transcript, describe_tls
 
-#: The name the servers under test present (a context plays example.org).
+#: The provider the servers under test play; its certificate names all its hosts.
+PROVIDER = PROVIDERS["example.org"]
+#: The name clients ask for when they check the servers' certificate.
 SERVER_NAME = "imap.example.org"
+#: The address the proxy gives an unregistered client: the first device of the lab.
+EXTERNAL_CLIENT_ADDRESS = "203.0.113.101"
 
 TIMEOUT = 5.0
 
@@ -71,7 +75,7 @@ def greeted(watcher: SMTPWatcher | POP3Watcher, greeting: bytes) -> SMTPWatcher 
     [(b"220 2.0.0 Ready\r\n", Verdict.ACCEPTED), (b"454 4.7.0 Not now\r\n", Verdict.REFUSED)],
 )
 def test_smtp_starttls_is_answered_by_the_next_final_reply(reply: bytes, verdict: Verdict) -> None:
-    watcher = greeted(SMTPWatcher(), b"220 mail.example.net ESMTP\r\n")
+    watcher = greeted(SMTPWatcher(), b"220 mx.example.org ESMTP\r\n")
     assert watcher.client_line(b"STARTTLS\r\n")
     assert watcher.server_line(reply) is verdict
 
@@ -79,24 +83,24 @@ def test_smtp_starttls_is_answered_by_the_next_final_reply(reply: bytes, verdict
 def test_smtp_greeting_is_never_taken_for_the_answer() -> None:
     watcher = SMTPWatcher()
     assert watcher.client_line(b"STARTTLS\r\n")
-    assert watcher.server_line(b"220 mail.example.net ESMTP\r\n") is None
+    assert watcher.server_line(b"220 mx.example.org ESMTP\r\n") is None
 
 
 def test_smtp_continuation_lines_do_not_answer() -> None:
-    watcher = greeted(SMTPWatcher(), b"220 mail.example.net ESMTP\r\n")
+    watcher = greeted(SMTPWatcher(), b"220 mx.example.org ESMTP\r\n")
     watcher.client_line(b"STARTTLS\r\n")
     assert watcher.server_line(b"220-please wait\r\n") is None
 
 
 def test_smtp_starttls_inside_a_message_is_data() -> None:
-    watcher = greeted(SMTPWatcher(), b"220 mail.example.net ESMTP\r\n")
+    watcher = greeted(SMTPWatcher(), b"220 mx.example.org ESMTP\r\n")
     watcher.client_line(b"DATA\r\n")
     watcher.server_line(b"354 End data with <CR><LF>.<CR><LF>\r\n")
     assert not watcher.client_line(b"STARTTLS\r\n")
 
 
 def test_smtp_commands_are_watched_again_after_the_message() -> None:
-    watcher = greeted(SMTPWatcher(), b"220 mail.example.net ESMTP\r\n")
+    watcher = greeted(SMTPWatcher(), b"220 mx.example.org ESMTP\r\n")
     watcher.client_line(b"DATA\r\n")
     watcher.server_line(b"354 Go ahead\r\n")
     watcher.client_line(b".\r\n")
@@ -105,7 +109,7 @@ def test_smtp_commands_are_watched_again_after_the_message() -> None:
 
 
 def test_smtp_sasl_response_is_not_a_command() -> None:
-    watcher = greeted(SMTPWatcher(), b"220 mail.example.net ESMTP\r\n")
+    watcher = greeted(SMTPWatcher(), b"220 mx.example.org ESMTP\r\n")
     watcher.client_line(b"AUTH LOGIN\r\n")
     watcher.server_line(b"334 VXNlcm5hbWU6\r\n")
     assert not watcher.client_line(b"STARTTLS\r\n")  # "STARTTLS" is valid base64
@@ -186,7 +190,7 @@ class Dialect:
 
 DIALECTS = {
     "smtp": Dialect(
-        b"220 mail.example.net ESMTP",
+        b"220 smtp.example.org ESMTP",
         b"STARTTLS",
         b"220 2.0.0 Ready to start TLS",
         b"454 4.7.0 TLS not available",
@@ -227,7 +231,7 @@ class Received:
 class FakeServer:
     """A line server playing a lab server; echoes ``<ok> <command>`` to unknown commands."""
 
-    tls: LabTLS
+    tls: ProviderTLS
     protocol: str
     implicit: bool = False
     refuse_tls: bool = False
@@ -350,8 +354,8 @@ class Client:
 
 
 @pytest.fixture(scope="module")
-def lab_tls(tmp_path_factory: pytest.TempPathFactory) -> LabTLS:
-    return LabTLS(tmp_path_factory.mktemp("tls"))
+def lab_tls(tmp_path_factory: pytest.TempPathFactory) -> ProviderTLS:
+    return ProviderTLS(LabTLS(tmp_path_factory.mktemp("tls")), PROVIDER)
 
 
 @pytest.fixture
@@ -371,12 +375,13 @@ def run() -> Iterator[Runner]:
     yield lambda scenario: asyncio.run(guarded(scenario))
     assert unhandled == []
     REGISTRY.clear()
+    DEVICES.clear()
 
 
 @contextlib.asynccontextmanager
 async def proxied(
     service: str,
-    lab_tls: LabTLS,
+    lab_tls: ProviderTLS,
     recorder: Recorder,
     *,
     refuse_tls: bool = False,
@@ -395,6 +400,8 @@ async def proxied(
     proxy = await start_proxy(
         definition,
         backend_port=backend_port,
+        hostname=PROVIDER.hostname_for(definition),
+        server_address=PROVIDER.host(definition.host_role).address,
         tls=lab_tls,
         recorder=recorder,
         host="127.0.0.1",
@@ -421,7 +428,7 @@ def proxy_tasks() -> list[asyncio.Task[Any]]:
 
 
 def test_lines_are_recorded_in_both_directions_in_order(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> str:
         async with proxied("submission", lab_tls, recorder) as (proxy, _):
@@ -433,8 +440,8 @@ def test_lines_are_recorded_in_both_directions_in_order(
             return await settled_text(proxy, recorder)
 
     assert run(scenario()) == (
-        "[1] ** ouverture\u00a0: «\u00a0client externe\u00a0» → mail.example.net:587 (submission)\n"
-        "[1] S: 220 mail.example.net ESMTP\n"
+        "[1] ** ouverture\u00a0: «\u00a0client externe\u00a0» → smtp.example.org:587 (submission)\n"
+        "[1] S: 220 smtp.example.org ESMTP\n"
         "[1] C: EHLO client.example.com\n"
         "[1] S: 250 EHLO client.example.com\n"
         "[1] C: QUIT\n"
@@ -443,7 +450,9 @@ def test_lines_are_recorded_in_both_directions_in_order(
     )
 
 
-def test_bytes_reach_each_side_unaltered(run: Runner, lab_tls: LabTLS, recorder: Recorder) -> None:
+def test_bytes_reach_each_side_unaltered(
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
+) -> None:
     async def scenario() -> tuple[bytes, bytes]:
         async with proxied("submission", lab_tls, recorder) as (proxy, fake):
             client = await Client.connect(proxy.port)
@@ -456,7 +465,7 @@ def test_bytes_reach_each_side_unaltered(run: Runner, lab_tls: LabTLS, recorder:
 
 
 def test_a_registered_client_is_recorded_with_its_label_and_hostname(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> str:
         async with proxied("submission", lab_tls, recorder) as (proxy, _):
@@ -479,7 +488,7 @@ def test_a_registered_client_is_recorded_with_its_label_and_hostname(
 
 
 def test_a_line_sent_in_pieces_is_recorded_once_whole(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> list[str]:
         async with proxied("submission", lab_tls, recorder) as (proxy, _):
@@ -496,7 +505,7 @@ def test_a_line_sent_in_pieces_is_recorded_once_whole(
 
 
 def test_an_unfinished_last_line_is_recorded_at_the_end(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> list[str]:
         async with proxied("submission", lab_tls, recorder) as (proxy, _):
@@ -511,7 +520,7 @@ def test_an_unfinished_last_line_is_recorded_at_the_end(
 
 
 def test_a_client_half_close_still_gets_the_server_answer(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> bytes:
         async with proxied("submission", lab_tls, recorder) as (proxy, _):
@@ -535,7 +544,7 @@ STARTTLS_DIALOGUES = {
 
 
 async def starttls_dialogue(
-    service: str, lab_tls: LabTLS, recorder: Recorder
+    service: str, lab_tls: ProviderTLS, recorder: Recorder
 ) -> tuple[str, str, FakeServer]:
     request, inside, quit_command = STARTTLS_DIALOGUES[service]
     async with proxied(service, lab_tls, recorder) as (proxy, fake):
@@ -556,7 +565,7 @@ async def starttls_dialogue(
         (
             "submission",
             [
-                "S: 220 mail.example.net ESMTP",
+                "S: 220 smtp.example.org ESMTP",
                 "C: STARTTLS",
                 "S: 220 2.0.0 Ready to start TLS",
                 "** TLS",
@@ -595,7 +604,7 @@ async def starttls_dialogue(
     ],
 )
 def test_starttls_upgrades_both_legs_and_the_dialogue_inside_is_recorded(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder, service: str, expected: list[str]
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder, service: str, expected: list[str]
 ) -> None:
     text, tls_event, _ = run(starttls_dialogue(service, lab_tls, recorder))
     lines = [line.removeprefix("[1] ") for line in text.splitlines()]
@@ -603,7 +612,7 @@ def test_starttls_upgrades_both_legs_and_the_dialogue_inside_is_recorded(
 
 
 def test_after_starttls_the_server_reads_the_client_inside_tls(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     _, _, fake = run(starttls_dialogue("submission", lab_tls, recorder))
     assert [(r.line, r.inside_tls) for r in fake.received] == [
@@ -614,7 +623,7 @@ def test_after_starttls_the_server_reads_the_client_inside_tls(
 
 
 def test_the_same_starttls_dialogue_always_gives_the_same_transcript(
-    run: Runner, lab_tls: LabTLS
+    run: Runner, lab_tls: ProviderTLS
 ) -> None:
     async def scenario() -> set[str]:
         texts = set()
@@ -627,7 +636,7 @@ def test_the_same_starttls_dialogue_always_gives_the_same_transcript(
 
 
 def test_a_refused_starttls_leaves_the_connection_in_clear(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> list[str]:
         async with proxied("submission", lab_tls, recorder, refuse_tls=True) as (proxy, _):
@@ -647,7 +656,7 @@ def test_a_refused_starttls_leaves_the_connection_in_clear(
 
 
 def test_commands_pipelined_after_a_refused_starttls_are_delivered(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> bytes:
         async with proxied("submission", lab_tls, recorder, refuse_tls=True) as (proxy, _):
@@ -663,7 +672,7 @@ def test_commands_pipelined_after_a_refused_starttls_are_delivered(
 
 
 def test_bytes_pipelined_after_starttls_are_never_relayed_in_clear(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> tuple[list[bytes], list[str]]:
         async with proxied("submission", lab_tls, recorder) as (proxy, fake):
@@ -687,7 +696,7 @@ def test_bytes_pipelined_after_starttls_are_never_relayed_in_clear(
 
 
 def test_bytes_sent_after_starttls_before_its_answer_go_to_tls_not_to_the_server(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> tuple[list[Received], bytes, list[str]]:
         async with proxied("submission", lab_tls, recorder) as (proxy, fake):
@@ -711,7 +720,7 @@ def test_bytes_sent_after_starttls_before_its_answer_go_to_tls_not_to_the_server
 
 
 def test_a_failed_client_handshake_is_recorded_and_ends_the_connection(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     stranger = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     trustme.CA(key_type=trustme.KeyType.ECDSA).configure_trust(stranger)
@@ -741,7 +750,7 @@ def test_a_failed_client_handshake_is_recorded_and_ends_the_connection(
 
 
 def test_implicit_tls_is_terminated_and_recorded_before_the_greeting(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> tuple[list[str], str, list[Received]]:
         async with proxied("submissions", lab_tls, recorder) as (proxy, fake):
@@ -755,9 +764,9 @@ def test_implicit_tls_is_terminated_and_recorded_before_the_greeting(
 
     lines, tls_event, received = run(scenario())
     assert lines == [
-        "[1] ** ouverture\u00a0: «\u00a0client externe\u00a0» → mail.example.net:465 (submissions)",
+        "[1] ** ouverture\u00a0: «\u00a0client externe\u00a0» → smtp.example.org:465 (submissions)",
         f"[1] ** {tls_event}",
-        "[1] S: 220 mail.example.net ESMTP",
+        "[1] S: 220 smtp.example.org ESMTP",
         "[1] C: QUIT",
         "[1] S: 221 2.0.0 Bye",
         "[1] ** fermeture",
@@ -766,7 +775,7 @@ def test_implicit_tls_is_terminated_and_recorded_before_the_greeting(
 
 
 def test_the_proxy_header_reaches_the_server_but_not_the_transcript(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> tuple[list[bytes], int, str]:
         async with proxied("imap", lab_tls, recorder, proxy_protocol=True) as (proxy, fake):
@@ -777,12 +786,14 @@ def test_the_proxy_header_reaches_the_server_but_not_the_transcript(
             return fake.headers, client.local_port, await settled_text(proxy, recorder)
 
     headers, client_port, text = run(scenario())
-    assert headers == [f"PROXY TCP4 192.0.2.10 192.0.2.1 {client_port} 143\r\n".encode()]
+    assert headers == [
+        f"PROXY TCP4 {EXTERNAL_CLIENT_ADDRESS} 198.51.100.143 {client_port} 143\r\n".encode()
+    ]
     assert "PROXY" not in text
 
 
 def test_on_implicit_tls_the_proxy_header_comes_first_inside_tls(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> tuple[list[bytes], int]:
         async with proxied("imaps", lab_tls, recorder, proxy_protocol=True) as (proxy, fake):
@@ -794,13 +805,17 @@ def test_on_implicit_tls_the_proxy_header_comes_first_inside_tls(
             return fake.headers, client_port
 
     headers, client_port = run(scenario())
-    assert headers == [f"PROXY TCP4 192.0.2.10 192.0.2.1 {client_port} 993\r\n".encode()]
+    assert headers == [
+        f"PROXY TCP4 {EXTERNAL_CLIENT_ADDRESS} 198.51.100.143 {client_port} 993\r\n".encode()
+    ]
 
 
 # -- ends of connections -------------------------------------------------------------------------
 
 
-def test_a_client_reset_is_recorded_once(run: Runner, lab_tls: LabTLS, recorder: Recorder) -> None:
+def test_a_client_reset_is_recorded_once(
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
+) -> None:
     async def scenario() -> list[str]:
         async with proxied("pop3", lab_tls, recorder) as (proxy, _):
             client = await Client.connect(proxy.port)
@@ -812,7 +827,7 @@ def test_a_client_reset_is_recorded_once(run: Runner, lab_tls: LabTLS, recorder:
 
 
 def test_a_server_closing_is_recorded_once_and_ends_the_client(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> tuple[bytes, int]:
         async with proxied("pop3", lab_tls, recorder) as (proxy, _):
@@ -827,12 +842,14 @@ def test_a_server_closing_is_recorded_once_and_ends_the_client(
 
 
 def test_an_unreachable_server_is_recorded_and_the_client_let_go(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder, closed_port: int
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder, closed_port: int
 ) -> None:
     async def scenario() -> tuple[bytes, list[str]]:
         proxy = await start_proxy(
             SERVICES["submission"],
             backend_port=closed_port,
+            hostname="smtp.example.org",
+            server_address="198.51.100.10",
             tls=lab_tls,
             recorder=recorder,
             host="127.0.0.1",
@@ -858,7 +875,7 @@ def closed_port() -> int:
 
 
 def test_drop_connections_ends_a_connection_stuck_in_its_handshake(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> tuple[bool, bytes, list[str], list[asyncio.Task[Any]]]:
         async with proxied("submission", lab_tls, recorder) as (proxy, _):
@@ -880,7 +897,7 @@ def test_drop_connections_ends_a_connection_stuck_in_its_handshake(
 
 
 def test_close_stops_listening_and_records_the_end_of_live_connections(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> tuple[list[str], list[asyncio.Task[Any]]]:
         async with proxied("imap", lab_tls, recorder) as (proxy, _):
@@ -896,7 +913,7 @@ def test_close_stops_listening_and_records_the_end_of_live_connections(
 
 
 def test_wait_idle_reports_a_connection_still_open(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     async def scenario() -> bool:
         async with proxied("pop3", lab_tls, recorder) as (proxy, _):
@@ -910,7 +927,7 @@ def test_wait_idle_reports_a_connection_still_open(
 
 
 def test_a_large_transfer_arrives_whole_and_in_order(
-    run: Runner, lab_tls: LabTLS, recorder: Recorder
+    run: Runner, lab_tls: ProviderTLS, recorder: Recorder
 ) -> None:
     lines = [b"NOOP %06d %s" % (number, b"x" * 200) for number in range(3000)]
 

@@ -1,7 +1,7 @@
 """``python -m labo serve``, run as a real client would find it: a process, a JSON file, ports.
 
 The lab runs in a subprocess with ``--ports-libres``, so this file never fights another lab (or
-another test run) for the fixed ports 10025…10995; the clients learn the ports from the JSON,
+another test run) for the fixed ports 10025…20995; the clients learn the ports from the JSON,
 exactly as a script driving curl or Thunderbird does. Everything stays on loopback.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from labo import netmap
-from labo.identity import SERVICES, USERS
+from labo.identity import PROVIDERS, SERVICES, USERS
 from labo.serve import SERVE_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,9 +128,15 @@ def client_context(served: Served) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=served.description["ca_file"])
 
 
-def read_greeting(served: Served, name: str) -> bytes:
+def service_entry(served: Served, domain: str, name: str) -> dict[str, Any]:
+    """What the description says of service ``name`` of the provider of ``domain``."""
+    entry: dict[str, Any] = served.description["providers"][domain]["services"][name]
+    return entry
+
+
+def read_greeting(served: Served, domain: str, name: str) -> bytes:
     """Connect where the description says, with TLS at once for implicit services."""
-    entry = served.description["services"][name]
+    entry = service_entry(served, domain, name)
     sock = socket.create_connection((entry["host"], entry["port"]), timeout=10)
     if entry["tls"] == "implicit":
         sock = client_context(served).wrap_socket(sock, server_hostname=entry["hostname"])
@@ -141,8 +147,15 @@ def read_greeting(served: Served, name: str) -> bytes:
 # -- the description ----------------------------------------------------------------------------
 
 
-def test_description_has_exactly_the_ca_file_the_users_and_the_services(served: Served) -> None:
-    assert sorted(served.description) == ["ca_file", "services", "users"]
+def test_description_has_exactly_the_ca_file_the_users_and_the_providers(served: Served) -> None:
+    assert sorted(served.description) == ["ca_file", "providers", "users"]
+
+
+def test_description_lists_each_provider_with_its_services_only(served: Served) -> None:
+    providers = served.description["providers"]
+    assert {domain: sorted(entry) for domain, entry in providers.items()} == {
+        domain: ["services"] for domain in PROVIDERS
+    }
 
 
 def test_description_lists_every_user_with_login_password_and_address(served: Served) -> None:
@@ -151,18 +164,32 @@ def test_description_lists_every_user_with_login_password_and_address(served: Se
     ]
 
 
-def test_description_lists_the_seven_services_on_loopback_with_their_tls(served: Served) -> None:
-    services = served.description["services"]
+@pytest.mark.parametrize("domain", list(PROVIDERS))
+def test_description_lists_the_seven_services_of_a_provider_under_its_own_names(
+    served: Served, domain: str
+) -> None:
+    services = served.description["providers"][domain]["services"]
     shapes = {name: {**entry, "port": type(entry["port"])} for name, entry in services.items()}
+    provider = PROVIDERS[domain]
     assert shapes == {
-        name: {"host": "127.0.0.1", "port": int, "hostname": SERVER_NAME, "tls": tls}
+        name: {
+            "host": "127.0.0.1",
+            "port": int,
+            "hostname": provider.hostname_for(SERVICES[name]),
+            "tls": tls,
+        }
         for name, tls in EXPECTED_TLS.items()
     }
 
 
-def test_described_ports_are_seven_distinct_ports(served: Served) -> None:
-    ports = {entry["port"] for entry in served.description["services"].values()}
-    assert len(ports) == len(SERVICES) and all(0 < port < 65536 for port in ports)
+def test_described_ports_are_fourteen_distinct_ports(served: Served) -> None:
+    ports = {
+        entry["port"]
+        for provider in served.description["providers"].values()
+        for entry in provider["services"].values()
+    }
+    assert len(ports) == len(PROVIDERS) * len(SERVICES) == 14
+    assert all(0 < port < 65536 for port in ports)
 
 
 def test_described_ca_file_holds_the_lab_certificate_authority(served: Served) -> None:
@@ -170,21 +197,34 @@ def test_described_ca_file_holds_the_lab_certificate_authority(served: Served) -
     assert (("organizationName", "Labo La messagerie"),) in authority["subject"]
 
 
+@pytest.mark.parametrize("domain", list(PROVIDERS))
 @pytest.mark.parametrize("name", list(EXPECTED_TLS))
-def test_each_described_port_greets_with_its_protocol(served: Served, name: str) -> None:
-    assert read_greeting(served, name).startswith(GREETINGS[SERVICES[name].protocol])
+def test_each_described_port_greets_with_its_protocol_and_its_host_name(
+    served: Served, domain: str, name: str
+) -> None:
+    greeting = read_greeting(served, domain, name)
+    hostname = service_entry(served, domain, name)["hostname"]
+    assert greeting.startswith(GREETINGS[SERVICES[name].protocol])
+    assert hostname.encode() in greeting
 
 
-def test_fixed_ports_are_the_standard_ports_with_a_leading_10() -> None:
-    assert SERVE_PORTS == {
-        "smtp": 10025,
-        "submission": 10587,
-        "submissions": 10465,
-        "pop3": 10110,
-        "pop3s": 10995,
-        "imap": 10143,
-        "imaps": 10993,
+def test_fixed_ports_are_the_standard_ports_with_10_for_example_com_and_20_for_example_org() -> (
+    None
+):
+    standard = {
+        "smtp": 25,
+        "submission": 587,
+        "submissions": 465,
+        "pop3": 110,
+        "pop3s": 995,
+        "imap": 143,
+        "imaps": 993,
     }
+    expected = {
+        **{("example.com", name): 10000 + port for name, port in standard.items()},
+        **{("example.org", name): 20000 + port for name, port in standard.items()},
+    }
+    assert expected == SERVE_PORTS
 
 
 # -- the stdlib clients, as real clients --------------------------------------------------------
@@ -197,19 +237,35 @@ def routed_to_served(served: Served) -> Iterator[None]:
     The stdlib clients check the certificate against the name they dial: dialling the described
     host name is how they present ``server_hostname`` = ``hostname``.
     """
-    services = served.description["services"]
+    providers = served.description["providers"]
     with netmap.route_to(
-        {name: (entry["host"], entry["port"]) for name, entry in services.items()}
+        {
+            (domain, name): (entry["host"], entry["port"])
+            for domain, provider in providers.items()
+            for name, entry in provider["services"].items()
+        }
     ):
         yield
 
 
+def wait_for_a_message(imap: imaplib.IMAP4) -> bytes:
+    """Poll the selected mailbox as a mail client does, until a message is there (or time out).
+
+    The MSA answers once the message is queued; its delivery to Bob's provider comes after.
+    """
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        _, count = imap.select("INBOX", readonly=True)
+        if count[0] != b"0" or time.monotonic() > deadline:
+            return count[0]
+        time.sleep(0.05)
+
+
 @pytest.mark.usefixtures("routed_to_served")
-def test_message_submitted_on_the_described_ports_is_read_over_imap(served: Served) -> None:
-    services, context = served.description["services"], client_context(served)
-    with smtplib.SMTP(
-        services["submission"]["hostname"], 587, local_hostname="ordinateur.example.com"
-    ) as smtp:
+def test_message_submitted_to_alices_provider_is_read_at_bobs_over_imap(served: Served) -> None:
+    context = client_context(served)
+    submission = service_entry(served, ALICE.domain, "submission")
+    with smtplib.SMTP(submission["hostname"], 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=context)
         smtp.login(ALICE.login, ALICE.password)
         smtp.sendmail(
@@ -217,11 +273,10 @@ def test_message_submitted_on_the_described_ports_is_read_over_imap(served: Serv
             [BOB.address],
             b"From: alice@example.com\r\nTo: bob@example.org\r\nSubject: Servi\r\n\r\nBonjour\r\n",
         )
-    with imaplib.IMAP4(services["imap"]["hostname"], 143) as imap:
+    with imaplib.IMAP4(service_entry(served, BOB.domain, "imap")["hostname"], 143) as imap:
         imap.starttls(ssl_context=context)
         imap.login(BOB.login, BOB.password)
-        _, count = imap.select("INBOX", readonly=True)
-        _, data = imap.fetch(count[0], "(BODY.PEEK[])")
+        _, data = imap.fetch(wait_for_a_message(imap), "(BODY.PEEK[])")
     received = email.message_from_bytes(data[0][1])
     assert (received["Subject"], received["Delivered-To"]) == ("Servi", BOB.address)
 
@@ -236,11 +291,14 @@ def banner_section(served: Served, title: str) -> list[str]:
     return lines[start : lines.index("", start)]
 
 
-def test_banner_lists_every_service_at_its_described_address(served: Served) -> None:
-    listed = [line.split()[:2] for line in banner_section(served, "Services\u00a0:")]
-    assert listed == [
-        [name, f"{entry['host']}:{entry['port']}"]
-        for name, entry in served.description["services"].items()
+@pytest.mark.parametrize("domain", list(PROVIDERS))
+def test_banner_lists_every_service_of_a_provider_at_its_described_address(
+    served: Served, domain: str
+) -> None:
+    section = banner_section(served, f"Fournisseur {domain}\u00a0:")
+    assert [line.split()[:3] for line in section] == [
+        [name, entry["hostname"], f"{entry['host']}:{entry['port']}"]
+        for name, entry in served.description["providers"][domain]["services"].items()
     ]
 
 
