@@ -110,6 +110,9 @@ def _provider_records(zone: _ZoneBuilder, provider: Provider) -> None:
 
 def _outsider_records(zone: _ZoneBuilder) -> None:
     domain = _absolute(OUTSIDER_DOMAIN)
+    # Its MX is its one server, which sends but runs no SMTP server in the lab: mail for
+    # example.net waits in the sender's queue, then bounces (a server that is down).
+    zone.add(domain, RdataType.MX, f"10 {_absolute(OUTSIDER.name)}")
     zone.add(_absolute(OUTSIDER.name), RdataType.A, OUTSIDER.address)
     zone.add_txt(domain, f"v=spf1 ip4:{OUTSIDER.address} -all")
     zone.add_txt(f"_dmarc.{domain}", "v=DMARC1; p=none")

@@ -73,11 +73,23 @@ class ReferenceConfig:
         return self.postfix[domain].config.parent / "queue"
 
 
-def free_port(address: str) -> int:
-    """A port the system considers free on ``address`` now (bind to 0, read it, close)."""
-    with socket.socket() as sock:
+class PortPicker:
+    """Free ports, all distinct: each stays bound until ``release``, so two picks on one
+    address can never get the same port (binding to 0 then closing at once can)."""
+
+    def __init__(self) -> None:
+        self._held: list[socket.socket] = []
+
+    def pick(self, address: str) -> int:
+        sock = socket.socket()
+        self._held.append(sock)
         sock.bind((address, 0))
         return int(sock.getsockname()[1])
+
+    def release(self) -> None:
+        for sock in self._held:
+            sock.close()
+        self._held.clear()
 
 
 def check_free(endpoints: Mapping[EndpointKey, Endpoint]) -> None:
@@ -93,11 +105,13 @@ def check_free(endpoints: Mapping[EndpointKey, Endpoint]) -> None:
                 ) from error
 
 
-def choose_endpoints(ports: Mapping[EndpointKey, int] | None = None) -> dict[EndpointKey, Endpoint]:
+def choose_endpoints(
+    picker: PortPicker, ports: Mapping[EndpointKey, int] | None = None
+) -> dict[EndpointKey, Endpoint]:
     """Every (provider, service) on its provider's address, on a requested or free port."""
     ports = ports or {}
     return {
-        (domain, service): (address, ports.get((domain, service)) or free_port(address))
+        (domain, service): (address, ports.get((domain, service)) or picker.pick(address))
         for domain, address in ADDRESSES.items()
         for service in SERVICES
     }
@@ -106,7 +120,12 @@ def choose_endpoints(ports: Mapping[EndpointKey, int] | None = None) -> dict[End
 def write_config(root: Path, ports: Mapping[EndpointKey, int] | None = None) -> ReferenceConfig:
     """Write certificates, two Postfix configurations and one Dovecot configuration in ``root``."""
     root.chmod(0o755)  # Postfix and Dovecot drop privileges and must traverse it
-    endpoints = choose_endpoints(ports)
+    picker = PortPicker()
+    try:
+        endpoints = choose_endpoints(picker, ports)
+        lmtp = {domain: (address, picker.pick(address)) for domain, address in ADDRESSES.items()}
+    finally:
+        picker.release()
     logs = _mkdir(root / "logs")
     certs = _mkdir(root / "certs", 0o700)
     ca_file = _write_certificates(certs)
@@ -115,7 +134,6 @@ def write_config(root: Path, ports: Mapping[EndpointKey, int] | None = None) -> 
     os.chown(mail_root, mail.pw_uid, mail.pw_gid)
     dovecot_dir = _mkdir(root / "dovecot")
     run_dir = dovecot_dir / "run"  # Dovecot creates it with its own permissions
-    lmtp = {domain: (address, free_port(address)) for domain, address in ADDRESSES.items()}
     postfix: dict[str, Instance] = {}
     for domain, provider in PROVIDERS.items():
         directory = _mkdir(root / f"postfix-{provider.key}" / "etc")

@@ -86,7 +86,8 @@ def send(
         for address in resolver.addresses(host):
             target = route(address)
             if target is None:
-                last = Temporary(f"451 4.4.1 connect to {host}[{address}]:25: not a lab server")
+                # No server of the lab's Internet answers there: as for a server that is down.
+                last = Temporary(f"451 4.4.1 connect to {host}[{address}]:25: Connection refused")
                 continue
             return _talk(host, target, message, mail_from, recipients, sender, tls)
     return _all(recipients, last)

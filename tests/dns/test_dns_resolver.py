@@ -32,7 +32,11 @@ def test_mx_hosts_of_a_domain_with_neither_mx_nor_address_is_not_found(
     resolver: LabResolver,
 ) -> None:
     with pytest.raises(DomainNotFound, match="ni MX ni adresse"):
-        resolver.mx_hosts("example.net")
+        resolver.mx_hosts("_dmarc.example.com")  # a name with a TXT record only
+
+
+def test_mx_of_the_outsiders_domain_is_its_one_server(resolver: LabResolver) -> None:
+    assert resolver.mx_hosts("example.net") == ["mail.example.net"]
 
 
 def test_mx_hosts_of_an_unknown_domain_is_not_found(resolver: LabResolver) -> None:
