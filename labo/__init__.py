@@ -6,7 +6,13 @@ connections of one device, ``serveur_pop3_ancien`` turns on a legacy POP3 config
 """
 
 from labo.identity import DOMAINS, PROVIDERS, SERVICES, USERS, Provider, Service, User
-from labo.scenario import avancer_horloge, deposer, file_attente, serveur_pop3_ancien
+from labo.scenario import (
+    attendre_file,
+    avancer_horloge,
+    deposer,
+    file_attente,
+    serveur_pop3_ancien,
+)
 from labo.wire.labels import appareil
 
 __all__ = [
@@ -18,6 +24,7 @@ __all__ = [
     "Service",
     "User",
     "appareil",
+    "attendre_file",
     "avancer_horloge",
     "deposer",
     "file_attente",

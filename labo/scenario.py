@@ -101,3 +101,13 @@ def avancer_horloge(*, minutes: float = 0, heures: float = 0, jours: float = 0) 
     assert lab.shared is not None
     lab.shared.clock.advance(timedelta(minutes=minutes, hours=heures, days=jours))
     lab.flush_queues()
+
+
+def attendre_file() -> None:
+    """Wait until the MTAs have made every delivery attempt due now, and their relays are over.
+
+    A message is relayed once the connection that brought it has closed, while the example goes
+    on: an example that then reads a mailbox, or lists a queue, waits here first, as a person
+    waits before checking (``postqueue -p`` shows an attempt only once it is over).
+    """
+    current_lab().flush_queues()

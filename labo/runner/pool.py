@@ -99,7 +99,10 @@ class _Worker:
         self.connection.send((str(example.root), example.relative))
         if not self.connection.poll(job.timeout):
             raise TimeoutError
-        return RunResult.from_json(self.connection.recv())
+        answer = self.connection.recv()
+        if isinstance(answer, tuple | list) and answer and answer[0] == "échec":
+            raise WorkerFailed(str(answer[1]))  # the worker's own failure, not the example's
+        return RunResult.from_json(answer)
 
     def kill(self) -> None:
         """Kill the worker and every process below it (an example's children included)."""
@@ -188,6 +191,10 @@ class WorkerPool:
         finally:
             if worker is not None:
                 worker.stop()
+
+
+class WorkerFailed(Exception):
+    """The worker process failed outside the example; the message is its traceback's end."""
 
 
 def _hung(job: _Job) -> RunResult:
