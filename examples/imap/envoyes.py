@@ -7,7 +7,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from labo import appareil, avancer_horloge
+from labo import appareil, attendre_file
 
 contexte = ssl.create_default_context()
 
@@ -26,9 +26,9 @@ with appareil("ordinateur d'Alice"):
         smtp.login("alice@example.com", "alice-secret")
         assert smtp.send_message(message) == {}
 
-# Le labo laisse son MTA relayer le message avant la suite (l'horloge n'avance pas) : le
-# relais et la session IMAP ne s'entremêlent pas dans la transcription.
-avancer_horloge()
+# On laisse le MTA relayer le message avant la suite : le relais et la session IMAP ne
+# s'entremêlent pas dans la transcription.
+attendre_file()
 
 with appareil("ordinateur d'Alice"):
     imap = imaplib.IMAP4_SSL("imap.example.com", ssl_context=contexte)

@@ -6,7 +6,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from labo import appareil, avancer_horloge, file_attente
+from labo import appareil, attendre_file, avancer_horloge, file_attente
 
 contexte = ssl.create_default_context()
 
@@ -35,10 +35,9 @@ with appareil("ordinateur d'Alice"):
         smtp.login("alice@example.com", "alice-secret")
         assert smtp.send_message(message) == {}
 
-# 3. Une fois la première tentative faite (l'horloge du labo n'avance pas), l'administrateur
-#    d'example.com regarde sa file comme avec « postqueue -p » : le message y est, avec la
-#    raison du report.
-avancer_horloge()
+# 3. Une fois la première tentative faite, l'administrateur d'example.com regarde sa file
+#    comme avec « postqueue -p » : le message y est, avec la raison du report.
+attendre_file()
 attente = file_attente("example.com")
 assert "alice@example.com" in attente
 assert "4.4.1 connect to mail.example.net[203.0.113.25]:25: Connection refused" in attente
