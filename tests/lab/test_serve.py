@@ -248,35 +248,43 @@ def routed_to_served(served: Served) -> Iterator[None]:
         yield
 
 
-def wait_for_a_message(imap: imaplib.IMAP4) -> bytes:
-    """Poll the selected mailbox as a mail client does, until a message is there (or time out).
+def idle_until_exists(imap: imaplib.IMAP4, tag: bytes) -> bytes:
+    """Bob's mail program in IDLE (RFC 2177): the server says ``* n EXISTS`` when mail lands.
 
     The MSA answers once the message is queued; its delivery to Bob's provider comes after.
     """
-    deadline = time.monotonic() + STARTUP_SECONDS
     while True:
-        _, count = imap.select("INBOX", readonly=True)
-        if count[0] != b"0" or time.monotonic() > deadline:
-            return count[0]
-        time.sleep(0.05)
+        line = imap.readline()
+        if line.endswith(b" EXISTS\r\n"):
+            imap.send(b"DONE\r\n")
+            while not imap.readline().startswith(tag):
+                pass
+            return line.split()[1]
 
 
 @pytest.mark.usefixtures("routed_to_served")
 def test_message_submitted_to_alices_provider_is_read_at_bobs_over_imap(served: Served) -> None:
     context = client_context(served)
     submission = service_entry(served, ALICE.domain, "submission")
-    with smtplib.SMTP(submission["hostname"], 587, local_hostname="ordinateur.example.com") as smtp:
-        smtp.starttls(context=context)
-        smtp.login(ALICE.login, ALICE.password)
-        smtp.sendmail(
-            ALICE.address,
-            [BOB.address],
-            b"From: alice@example.com\r\nTo: bob@example.org\r\nSubject: Servi\r\n\r\nBonjour\r\n",
-        )
     with imaplib.IMAP4(service_entry(served, BOB.domain, "imap")["hostname"], 143) as imap:
         imap.starttls(ssl_context=context)
         imap.login(BOB.login, BOB.password)
-        _, data = imap.fetch(wait_for_a_message(imap), "(BODY.PEEK[])")
+        imap.select("INBOX")
+        tag = imap._new_tag()
+        imap.send(tag + b" IDLE\r\n")
+        assert imap.readline().startswith(b"+")
+        with smtplib.SMTP(
+            submission["hostname"], 587, local_hostname="ordinateur.example.com"
+        ) as smtp:
+            smtp.starttls(context=context)
+            smtp.login(ALICE.login, ALICE.password)
+            smtp.sendmail(
+                ALICE.address,
+                [BOB.address],
+                b"From: alice@example.com\r\nTo: bob@example.org\r\nSubject: Servi\r\n\r\n"
+                b"Bonjour\r\n",
+            )
+        _, data = imap.fetch(idle_until_exists(imap, tag), "(BODY.PEEK[])")
     received = email.message_from_bytes(data[0][1])
     assert (received["Subject"], received["Delivered-To"]) == ("Servi", BOB.address)
 
