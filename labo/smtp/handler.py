@@ -21,7 +21,7 @@ from labo.dns.resolver import DnsError, LabResolver
 from labo.smtp.auth import authenticated_user
 from labo.smtp.delivery import crlf_lines
 from labo.smtp.headers import Arrival, angle, protocol_keyword, received_header
-from labo.smtp.mta import Mta
+from labo.smtp.mta import UNKNOWN_USER, Mta
 from labo.smtp.policy import Policy
 
 log = logging.getLogger(__name__)
@@ -142,16 +142,10 @@ class DeliveryHandler:
         if not self._policy.submission:
             if not own:  # no open relay (Postfix's reject_unauth_destination)
                 return f"554 5.7.1 {angle(address)}: Relay access denied"
-            if not any(u.address.lower() == address.lower() for u in self._ctx.store.users):
-                return (
-                    f"550 5.1.1 {angle(address)}: Recipient address rejected: "
-                    "User unknown in virtual mailbox table"
-                )
-        elif own and not any(u.address.lower() == address.lower() for u in self._ctx.store.users):
-            return (
-                f"550 5.1.1 {angle(address)}: Recipient address rejected: "
-                "User unknown in virtual mailbox table"
-            )
+            if self._mta.mailbox(address) is None:
+                return UNKNOWN_USER.format(rcpt=angle(address))
+        elif own and self._mta.mailbox(address) is None:
+            return UNKNOWN_USER.format(rcpt=angle(address))
         if address.lower() not in (rcpt.lower() for rcpt in envelope.rcpt_tos):
             envelope.rcpt_tos.append(address)  # the same mailbox twice gets one copy
             envelope.rcpt_options.extend(rcpt_options)

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 from labo.context import LabContext
 from labo.dns.resolver import LabResolver
-from labo.identity import provider_by_address, user_by_address
+from labo.identity import User, provider_by_address, user_by_address
 from labo.queue import (
     Delivered,
     MailQueue,
@@ -60,9 +60,12 @@ class Mta:
 
     def is_local(self, address: str) -> bool:
         """Mail for this provider's domain (or for a mailbox its store keeps) stays here."""
-        if _domain(address) == self._ctx.provider.domain:
-            return True
-        return any(user.address.lower() == address.lower() for user in self._ctx.store.users)
+        return _domain(address) == self._ctx.provider.domain or self.mailbox(address) is not None
+
+    def mailbox(self, address: str) -> User | None:
+        """The user of this provider's store who receives ``address``, if any."""
+        user = user_by_address(address)
+        return user if user is not None and user in self._ctx.store.users else None
 
     def kick(self) -> None:
         """Deliver whatever is due now (on the lab loop)."""
@@ -99,8 +102,8 @@ class Mta:
         outcomes: dict[str, Outcome] = {}
         users = []
         for rcpt in recipients:
-            user = user_by_address(rcpt)
-            if user is None or user not in self._ctx.store.users:
+            user = self.mailbox(rcpt)
+            if user is None:
                 outcomes[rcpt] = Permanent(UNKNOWN_USER.format(rcpt=angle(rcpt)))
             else:
                 users.append(user)
