@@ -134,9 +134,8 @@ class Lab:
         """Let every MTA deliver what is due now, and wait until nothing moves."""
 
         async def kick() -> None:
-            for context in self.contexts.values():
-                if context.mta is not None:
-                    context.mta.kick()
+            for mta in self._mtas():
+                mta.kick()
 
         self.call(kick())
         self.call(self._settle(timeout, services=("smtp",)), timeout=timeout + 1)
@@ -152,10 +151,14 @@ class Lab:
         with contextlib.suppress(TimeoutError):
             self.call(self._settle(timeout), timeout=timeout + 1)
 
+    def _mtas(self) -> list[Any]:
+        """Each provider's MTA (``labo.smtp.mta.Mta``), once its SMTP services have started."""
+        return [context.mta for context in self.contexts.values() if context.mta is not None]
+
     async def _settle(self, timeout: float, services: tuple[str, ...] | None = None) -> None:
         """Until nothing moves: the proxies of ``services`` (all by default) idle, no MTA
         delivering (a delivery opens connections, whose end may start another delivery)."""
-        mtas = [context.mta for context in self.contexts.values() if context.mta is not None]
+        mtas = self._mtas()
         async with asyncio.timeout(timeout):
             while True:
                 for (_, name), running in self._services.items():
@@ -170,7 +173,7 @@ class Lab:
         """Wait for the MTA runs in flight (their connections just cut) to end, cutting what they
         open meanwhile: a delivery finishing after the reset would fill a mailbox of the next
         scenario, or race the store's reset."""
-        mtas = [context.mta for context in self.contexts.values() if context.mta is not None]
+        mtas = self._mtas()
         async with asyncio.timeout(timeout):
             while any(mta.busy for mta in mtas):
                 for mta in mtas:
@@ -182,9 +185,8 @@ class Lab:
         """Close every server and connection, end the loop thread and delete the temp files."""
         _unregister(self)
         if self._loop is not None:
-            for context in self.contexts.values():
-                if context.mta is not None:
-                    context.mta.close()
+            for mta in self._mtas():
+                mta.close()
             for running in self._services.values():
                 self.call(running.close())
             self._services.clear()
