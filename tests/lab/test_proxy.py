@@ -1044,3 +1044,19 @@ def test_imap_starttls_after_a_refused_literal_is_recorded_inside_tls(lab: Lab) 
     events = [(event.kind, event.text) for event in lab.transcript().events]
     upgraded = [kind for kind, _ in events].index("tls")
     assert ("client", "a2 NOOP") in events[upgraded:]
+
+
+def test_an_over_long_line_is_kept_cut_and_marked_with_its_size() -> None:
+    splitter = LineSplitter(limit=8)
+    assert splitter.feed(b"NOOP " + b"x" * 20) == []
+    assert splitter.feed(b"xx\r\nQUIT\r\n") == [
+        (b"NOOP xxx" + " … tronqué (27 octets)".encode() + b"\r\n", 4),
+        (b"QUIT\r\n", 10),
+    ]
+
+
+def test_a_line_without_end_costs_the_splitter_no_more_than_its_limit() -> None:
+    splitter = LineSplitter(limit=1024)
+    for _ in range(64):
+        splitter.feed(b"x" * 65536)
+    assert splitter.flush() == b"x" * 1024 + " … tronqué (4194304 octets)".encode()
