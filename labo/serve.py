@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,37 @@ def _serve(lab: Lab, describe: str | None, stop: threading.Event) -> int:
     return 0
 
 
+#: The longest event line printed whole; a client may send megabytes on one line.
+PRINTED_LINE_LIMIT = 2000
+
+#: Characters a terminal obeys instead of showing: C0 and C1 controls, DEL, and the bidirectional
+#: overrides and isolates that reorder what follows (Trojan Source, CVE-2021-42574).
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str, limit: int = PRINTED_LINE_LIMIT) -> str:
+    """``text`` as a terminal can print it: controls escaped (a client cannot retitle,
+    recolour or clear the terminal), and cut after ``limit`` characters with its real length."""
+    size = len(text)
+    if size > limit:
+        text = text[:limit]
+    safe = "".join(
+        _escape(c) if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS else c for c in text
+    )
+    if size > limit:
+        safe += f" … tronqué ({size} caractères)"
+    return safe
+
+
 def _print_event(event: Event) -> None:
-    print(event.render(), flush=True)
+    print(terminal_safe(event.render()), flush=True)
 
 
 def _write_description(path: Path, description: dict[str, Any]) -> None:

@@ -28,8 +28,18 @@ MAX_LINE = 64 * 1024
 #: Largest whole command, literals included (one APPEND of the largest message, and its line).
 MAX_COMMAND = MAX_APPEND_SIZE + MAX_LINE
 
+#: Largest whole command before a client has logged in: LOGIN or AUTHENTICATE never need more,
+#: and an anonymous client must not make the server hold megabytes (64 KiB, like Dovecot's
+#: pre-login input limit order of magnitude).
+MAX_UNAUTHENTICATED_COMMAND = 64 * 1024
+
+#: Deepest parenthesis nesting a command may use (SEARCH criteria, FETCH items): real clients
+#: stay below ten levels; pymap's recursive parser fails near a thousand.
+MAX_NESTING = 64
+
 #: Consecutive BAD commands after which the server says BYE and closes the connection.
 BAD_COMMAND_LIMIT = 5
+
 
 class LabImapConfig(Config):
     """pymap's maildir configuration, with the provider's greeting, commands and capabilities."""

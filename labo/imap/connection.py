@@ -1,11 +1,12 @@
 """One IMAP connection: pymap's, plus the limits it lacks and the lab proxy's PROXY header.
 
-pymap answers a line longer than asyncio's stream limit with ``BYE [SERVERBUG]`` and reads a
-non-synchronizing literal (``{N+}``) of any announced size into memory before parsing it; a
-literal size of thousands of digits even crashes its parser. Here a line longer than
-:data:`~labo.imap.config.MAX_LINE` gets ``BAD [TOOBIG]`` and is skipped, and a literal beyond the
-command budget gets ``BAD [TOOBIG]`` then ``BYE``: its bytes follow on the wire, so the
-connection cannot go on.
+pymap answers a line longer than asyncio's stream limit with ``BYE [SERVERBUG]``, reads a
+literal of any announced size into memory before parsing it, and its recursive parser dies on
+deep nesting (``* BYE [SERVERBUG]``, a traceback in the log); a literal size of thousands of
+digits even crashes it. Here a line longer than :data:`~labo.imap.config.MAX_LINE`, or a literal
+beyond the command budget (64 KiB before login), gets ``BAD [TOOBIG]`` then ``BYE``: the rest of
+its bytes follow on the wire, so the connection cannot go on; a command nested deeper than
+:data:`~labo.imap.config.MAX_NESTING` gets ``BAD``.
 
 Every client is treated as remote, wherever it connects from: pymap trusts loopback peers as
 secure (LOGIN before STARTTLS), which would make the lab unlike a real server. The recording
@@ -42,10 +43,11 @@ from pymap.parsing.response import (
     UntaggedResponse,
 )
 from pymap.parsing.specials import Tag
+from pymap.parsing.state import ExpectContinuation, ParsingInterrupt
 from pymap.selected import SelectedMailbox
 
 from labo.imap.commands import ENABLEABLE, EnableCommand, NamespaceCommand, UnselectCommand
-from labo.imap.config import MAX_COMMAND
+from labo.imap.config import MAX_COMMAND, MAX_NESTING, MAX_UNAUTHENTICATED_COMMAND
 from labo.imap.names import DELIMITER
 
 _log = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ _LITERAL_PLUS = re.compile(rb"{(\d+)\+}\r?\n$")
 
 #: Beyond this many digits a literal size is absurd (and ``int()`` refuses 4,300 digits).
 _MAX_SIZE_DIGITS = 12
+
+_QUOTE, _BACKSLASH, _OPEN, _CLOSE = b'"\\()'
 
 _TOOBIG = ResponseCode.of(b"TOOBIG")
 _PRIVACYREQUIRED = ResponseCode.of(b"PRIVACYREQUIRED")
@@ -72,10 +76,19 @@ class CommandRefused(ResponseError):
 
 
 class LineTooLong(CommandRefused):
-    """A command line beyond the limit: skipped to its end, answered BAD."""
+    """A command line beyond the limit: BAD then BYE, since the rest of it is on its way."""
 
     def get_response(self, tag: bytes) -> ResponseBad:
-        return ResponseBad(tag, b"Command line too long.", _TOOBIG)
+        response = ResponseBad(tag, b"Command line too long.", _TOOBIG)
+        response.add_untagged(ResponseBye(b"Too much data, closing the connection."))
+        return response
+
+
+class NestedTooDeep(CommandRefused):
+    """Parentheses nested beyond :data:`MAX_NESTING`: refused before pymap's parser recurses."""
+
+    def get_response(self, tag: bytes) -> ResponseBad:
+        return ResponseBad(tag, b"Command nested too deeply.")
 
 
 class LiteralTooLarge(CommandRefused):
@@ -161,7 +174,7 @@ class LabConnectionState(ConnectionState):
 class LabImapConnection(IMAPConnection):
     """pymap's connection loop with line and literal limits and the optional PROXY line."""
 
-    __slots__ = ["_command_head", "_expect_proxy_header", "_received"]
+    __slots__ = ["_budget", "_command_head", "_depth", "_expect_proxy_header", "_received"]
 
     def __init__(
         self,
@@ -177,17 +190,30 @@ class LabImapConnection(IMAPConnection):
         self._expect_proxy_header = proxy_header_expected
         self._command_head: bytes | None = None
         self._received = 0
+        self._budget = MAX_UNAUTHENTICATED_COMMAND
+        self._depth = 0
 
     async def read_command(self, state: ConnectionState) -> Command:
         self._command_head = None
         self._received = 0
+        self._depth = 0
+        self._budget = MAX_COMMAND if _logged_in(state) else MAX_UNAUTHENTICATED_COMMAND
         try:
             return await super().read_command(state)
         except CommandRefused as exc:
             return RefusedCommand(_tag_of(self._command_head or exc.head), exc)
-        except ValueError:
+        except (ValueError, RecursionError):
             # pymap's parser lets some errors escape (an absurdly long number, for one).
             return UnparseableCommand(Params(tag=_tag_of(self._command_head or b"")), None)
+
+    async def _interrupt(
+        self, state: ConnectionState, interrupt: ParsingInterrupt, continuations: list[memoryview]
+    ) -> None:
+        """Refuse a synchronizing literal over the budget before inviting it with ``+``."""
+        expected = interrupt.expected
+        if isinstance(expected, ExpectContinuation):
+            self._check_budget(expected.literal_length, self._command_head or b"")
+        await super()._interrupt(state, interrupt, continuations)
 
     async def readline(self) -> memoryview:
         line = await self._read_line()
@@ -219,26 +245,20 @@ class LabImapConnection(IMAPConnection):
         except asyncio.IncompleteReadError as exc:
             raise EOFError("connection closed in the middle of a line") from exc
         except asyncio.LimitOverrunError as exc:
-            head = await self.reader.readexactly(exc.consumed)
-            await self._skip_line()
-            raise LineTooLong(head[:64]) from None
+            head = await self.reader.readexactly(min(exc.consumed, 64))
+            raise LineTooLong(head) from None  # BYE follows: the rest is never read
         self._count(len(line), line[:64])
+        self._depth, deepest = _nesting(line, self._depth)
+        if deepest > MAX_NESTING:
+            raise NestedTooDeep(line[:64])
         return line
 
-    async def _skip_line(self) -> None:
-        """Drop what is left of an overlong line, so the next command starts clean."""
-        while True:
-            try:
-                await self.reader.readuntil(b"\n")
-                return
-            except asyncio.LimitOverrunError as exc:
-                await self.reader.readexactly(exc.consumed)
-            except asyncio.IncompleteReadError as exc:
-                raise EOFError("connection closed in the middle of a line") from exc
-
     def _count(self, size: int, head: bytes) -> None:
+        self._check_budget(size, head)
         self._received += size
-        if self._received > MAX_COMMAND:
+
+    def _check_budget(self, size: int, head: bytes) -> None:
+        if self._received + size > self._budget:
             raise LiteralTooLarge(head)
 
     def _accept_proxy_header(self, line: bytes) -> bool:
@@ -249,6 +269,41 @@ class LabImapConnection(IMAPConnection):
             return False
         _log.debug("IMAP : client annoncé par le proxy : %s → %s", result.peername, result.sockname)
         return True
+
+
+def _logged_in(state: ConnectionState) -> bool:
+    """Whether the connection has a session (pymap's ``session`` raises until login)."""
+    try:
+        state.session  # noqa: B018 - the property raises when there is no session
+    except AttributeError:
+        return False
+    return True
+
+
+def _nesting(line: bytes, level: int) -> tuple[int, int]:
+    """The parenthesis level after ``line`` and the deepest it reached, from ``level``.
+
+    Quoted strings are skipped; an over-estimate is harmless (the limit is far above real use).
+    The level carries over to the next line of the same command (after a literal).
+    """
+    deepest = level
+    quoted = escaped = False
+    for byte in line:
+        if quoted:
+            if escaped:
+                escaped = False
+            elif byte == _BACKSLASH:
+                escaped = True
+            elif byte == _QUOTE:
+                quoted = False
+        elif byte == _QUOTE:
+            quoted = True
+        elif byte == _OPEN:
+            level += 1
+            deepest = max(deepest, level)
+        elif byte == _CLOSE:
+            level = max(level - 1, 0)
+    return level, deepest
 
 
 def _tag_of(line: bytes) -> bytes:

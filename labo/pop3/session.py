@@ -132,7 +132,10 @@ class Pop3Session:
         try:
             line = await self._channel.readline(COMMAND_LINE_LIMIT)
         except LineTooLong:
+            # Past the limit the client is not speaking POP3 (or is hostile): refuse and hang
+            # up, without entering UPDATE, rather than resynchronise on whatever comes next.
             await self._err("Command line too long.")
+            self._finished = True
             return
         if line is None:
             self._finished = True

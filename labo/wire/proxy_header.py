@@ -13,6 +13,6 @@ from __future__ import annotations
 def proxy_header(client_address: str, client_port: int, server_address: str, port: int) -> bytes:
     """The PROXY v1 line for ``client_address:client_port`` reaching ``server_address:port``."""
     family = "TCP6" if ":" in client_address else "TCP4"
-    return (
-        f"PROXY {family} {client_address} {server_address} {client_port} {port}\r\n"
-    ).encode("ascii")
+    return (f"PROXY {family} {client_address} {server_address} {client_port} {port}\r\n").encode(
+        "ascii"
+    )

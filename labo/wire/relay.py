@@ -304,8 +304,10 @@ class Relay:
                 self._discard(leg, data)
                 return
             if leg is self.client and self._state is State.AWAITING_ANSWER:
+                # Held until the answer; reading must still stop (below), or the client's
+                # handshake could arrive before the upgrade and be lost among waiting events.
                 self._held += data
-                return
+                break
             data = self._consume(leg, data)
         if leg is self.server and self._state is State.RELAYING and self._held:
             held, self._held = self._held, b""  # TLS refused: what followed the request goes on
@@ -342,7 +344,9 @@ class Relay:
 
     def _begin_upgrade(self) -> None:
         self._state = State.UPGRADING
-        self._pause(self.server)  # not one more byte is read in clear from the server
+        # Not one more byte is read in clear from either leg: the handshakes read them.
+        self._pause(self.client)
+        self._pause(self.server)
         self._watcher = None
         if self._held:
             self._discard(self.client, self._held)

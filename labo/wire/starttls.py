@@ -139,18 +139,23 @@ class POP3Watcher(UpgradeWatcher):
 _IMAP_LITERAL = re.compile(rb"\{(\d+)\+?\}\r?\n\Z")
 _IMAP_STARTTLS = re.compile(rb"(\S+) STARTTLS[ \t]*\r?\n", re.IGNORECASE)
 _IMAP_TAGGED = re.compile(rb"(\S+) (OK|NO|BAD)\b", re.IGNORECASE)
+#: Responses whose text never holds a literal (RFC 9051 §7.1 resp-text, §7.5 continue-req):
+#: a "{5}" at their end is words of the text, not a literal announced.
+_IMAP_STATUS = re.compile(rb"(\+|\S+ (OK|NO|BAD|BYE|PREAUTH)\b)", re.IGNORECASE)
 
 
 class _Literals:
     """Counts the octets of IMAP literals (``{N}``, ``{N+}``, ``~{N}``) in one direction.
 
     A literal's content is data, and the text that follows it continues the same command or
-    response: neither may be read as the start of a new one.
+    response: neither may be read as the start of a new one. A synchronizing literal (``{N}``)
+    only comes if the server invites it with ``+``; a tagged answer instead cancels it.
     """
 
     def __init__(self) -> None:
         self._remaining = 0
         self._continues = False  # the previous line ended with a literal
+        self.synchronizing = False  # the announced literal awaits the server's "+"
 
     def text(self, line: bytes) -> tuple[bytes, bool] | None:
         """The protocol text of ``line`` and whether it starts a new command or response.
@@ -159,6 +164,7 @@ class _Literals:
         """
         fresh = not self._continues
         start = 0
+        self.synchronizing = False
         if self._remaining:
             if len(line) <= self._remaining:
                 self._remaining -= len(line)
@@ -167,7 +173,14 @@ class _Literals:
         literal = _IMAP_LITERAL.search(line, start)
         self._remaining = int(literal[1]) if literal else 0
         self._continues = literal is not None
+        self.synchronizing = literal is not None and b"+" not in literal[0]
         return line[start:], fresh
+
+    def cancel(self) -> None:
+        """The server refused the command before its literal came: the next line is new."""
+        self._remaining = 0
+        self._continues = False
+        self.synchronizing = False
 
 
 class IMAPWatcher(UpgradeWatcher):
@@ -194,10 +207,14 @@ class IMAPWatcher(UpgradeWatcher):
 
     def server_line(self, line: bytes) -> Verdict | None:
         parsed = self._server.text(line)
-        if parsed is None or not parsed[1] or not self.pending:
+        if parsed is None or not parsed[1]:
             return None
+        if _IMAP_STATUS.match(parsed[0]):
+            self._server.cancel()  # no literal in a status response or continuation request
         answer = _IMAP_TAGGED.match(parsed[0])
-        if answer is None or answer[1] != self._tag:
+        if answer is not None and answer[1] not in (b"*", b"+") and self._client.synchronizing:
+            self._client.cancel()  # the command was answered instead of its literal invited
+        if not self.pending or answer is None or answer[1] != self._tag:
             return None  # untagged data, or the answer to a command sent before STARTTLS
         self.pending = False
         return Verdict.ACCEPTED if answer[2].upper() == b"OK" else Verdict.REFUSED

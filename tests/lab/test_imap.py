@@ -955,11 +955,42 @@ def test_fetch_before_select_gets_bad(lab: RunningImap) -> None:
     dialogue.close()
 
 
-def test_overlong_line_gets_bad_and_the_session_goes_on(lab: RunningImap) -> None:
+def test_overlong_line_gets_bad_then_bye(lab: RunningImap) -> None:
     dialogue = Dialogue.plain(lab)
     dialogue.send(b"a1 NOOP " + b"x" * 100_000 + b"\r\n")
+    assert dialogue.read_line() == b"* BYE Too much data, closing the connection.\r\n"
     assert dialogue.read_line() == b"a1 BAD [TOOBIG] Command line too long.\r\n"
-    assert dialogue.command(b"NOOP") == [b"t1 OK NOOP completed.\r\n"]
+    dialogue.close()
+
+
+def test_deeply_nested_search_gets_bad_and_the_session_goes_on(lab: RunningImap) -> None:
+    dialogue = Dialogue.implicit_tls(lab)
+    dialogue.command(f"LOGIN {ALICE.login} {ALICE.password}".encode())
+    dialogue.command(b"SELECT INBOX")
+    nested = b"(" * 1000 + b"ALL" + b")" * 1000
+    assert dialogue.command(b"SEARCH " + nested) == [b"t3 BAD Command nested too deeply.\r\n"]
+    assert dialogue.command(b"NOOP")[-1] == b"t4 OK NOOP completed.\r\n"
+    dialogue.close()
+
+
+def test_nesting_real_clients_use_is_accepted(lab: RunningImap) -> None:
+    dialogue = Dialogue.implicit_tls(lab)
+    dialogue.command(f"LOGIN {ALICE.login} {ALICE.password}".encode())
+    dialogue.command(b"SELECT INBOX")
+    nested = b"(" * 8 + b"ALL" + b")" * 8
+    assert dialogue.command(b"SEARCH " + nested)[-1].startswith(b"t3 OK")
+    dialogue.close()
+
+
+def test_a_large_literal_before_login_gets_bad_then_bye_without_being_read(
+    lab: RunningImap,
+) -> None:
+    # 100 kB: under the budget of a logged-in client, over the 64 KiB allowed before login.
+    dialogue = Dialogue.plain(lab)
+    dialogue.send(b"a1 LOGIN alice@example.com {100000+}\r\n")
+    assert dialogue.read_line() == b"* BYE Too much data, closing the connection.\r\n"
+    assert dialogue.read_line() == b"a1 BAD [TOOBIG] Literal too large.\r\n"
+    assert dialogue.closed()
     dialogue.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import logging
 import poplib
@@ -1028,9 +1029,9 @@ def test_non_utf8_bytes_are_refused(raw: Raw) -> None:
     assert raw.line() == b"-ERR Invalid characters in command."
 
 
-def test_a_command_line_over_255_octets_is_refused_and_the_session_goes_on(raw: Raw) -> None:
+def test_a_command_line_over_255_octets_is_refused_and_the_connection_closed(raw: Raw) -> None:
     raw.send(b"USER " + b"x" * 250 + b"\r\nQUIT\r\n")
-    assert raw.lines(2) == [b"-ERR Command line too long.", b"+OK Logging out."]
+    assert raw.rest() == b"-ERR Command line too long.\r\n"
 
 
 def test_a_command_line_of_255_octets_is_accepted(raw: Raw) -> None:
@@ -1038,11 +1039,12 @@ def test_a_command_line_of_255_octets_is_accepted(raw: Raw) -> None:
     assert raw.line() == b"-ERR Unknown command."
 
 
-def test_an_endless_line_gets_one_refusal_and_its_tail_is_discarded(raw: Raw) -> None:
+def test_an_endless_line_gets_one_refusal_before_the_end_of_the_line(raw: Raw) -> None:
     raw.send(b"NOOP " + b"x" * 200_000)
     assert raw.line() == b"-ERR Command line too long."
-    raw.send(b"x" * 200_000 + b"\r\nQUIT\r\n")
-    assert raw.line() == b"+OK Logging out."
+    # The server closes with the rest of the line unread: TCP may report that as a reset.
+    with contextlib.suppress(ConnectionResetError):
+        assert raw.at_eof()
 
 
 def test_pipelined_commands_are_answered_in_order(
@@ -1103,15 +1105,28 @@ def test_the_idle_timeout_is_at_least_the_ten_minutes_rfc_1939_requires() -> Non
 def test_a_flood_of_pipelined_commands_is_answered_in_full(
     ctx: LabContext, implicit: Pop3Server
 ) -> None:
-    raw = Raw.implicit(implicit, ctx)
-    raw.log_in()
     count = 30_000  # ~180 kB: more than the server buffers before it pauses reading
-    sender = threading.Thread(target=raw.send, args=(b"NOOP\r\n" * count + b"QUIT\r\n",))
-    sender.start()
-    replies = [raw.line() for _ in range(count + 1)]
-    sender.join(TIMEOUT)
+
+    async def flood() -> list[bytes]:
+        # One thread drives the TLS connection: an ``ssl.SSLSocket`` written by one thread while
+        # another reads it shares one OpenSSL object, which then sometimes reports a read as the
+        # end of the stream (the "extra empty line" this test used to see about once in eight).
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1",
+            implicit.port,
+            ssl=ctx.tls.client_context(),
+            server_hostname=SERVER_NAME,
+        )
+        await reader.readline()  # greeting
+        writer.write(f"USER {ALICE.login}\r\nPASS {ALICE.password}\r\n".encode())
+        assert [await reader.readline() for _ in range(2)] == [b"+OK\r\n", b"+OK Logged in.\r\n"]
+        writer.write(b"NOOP\r\n" * count + b"QUIT\r\n")  # sent as the server reads it
+        replies = [(await reader.readline()).removesuffix(b"\r\n") for _ in range(count + 1)]
+        writer.close()
+        return replies
+
+    replies = asyncio.run(asyncio.wait_for(flood(), 6 * TIMEOUT))
     assert replies == [b"+OK"] * count + [b"+OK Logging out."]
-    raw.close()
 
 
 def test_a_client_that_half_closes_still_gets_its_replies(plain: Pop3Server) -> None:

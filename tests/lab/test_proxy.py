@@ -18,6 +18,7 @@ import pytest
 import trustme
 
 from labo.identity import PROVIDERS, SERVICES
+from labo.lab import Lab
 from labo.tls import LabTLS, ProviderTLS
 from labo.wire.labels import DEVICES, REGISTRY, ClientInfo
 from labo.wire.lines import LineSplitter, strip_line_ending
@@ -943,3 +944,119 @@ def test_a_large_transfer_arrives_whole_and_in_order(
             return [r.line.rstrip(b"\r\n") for r in fake.received], text.count("\n[1] S: 250")
 
     assert run(scenario()) == (lines, len(lines))
+
+
+def test_imap_literal_refused_by_the_server_is_never_counted() -> None:
+    watcher = IMAPWatcher()
+    watcher.server_line(b"* OK ready\r\n")
+    watcher.client_line(b"a1 NOOP {5}\r\n")
+    assert watcher.server_line(b"a1 BAD Invalid arguments.\r\n") is None
+    assert watcher.client_line(b"s9 STARTTLS\r\n")
+    assert watcher.server_line(b"s9 OK Begin TLS\r\n") is Verdict.ACCEPTED
+
+
+def test_imap_literal_invited_by_the_server_is_counted() -> None:
+    watcher = IMAPWatcher()
+    watcher.client_line(b"a1 LOGIN {5}\r\n")
+    watcher.server_line(b"+ go ahead\r\n")
+    assert not watcher.client_line(b"a STARTTLS\r\n")  # "a STA" is the literal: no new command
+
+
+def test_imap_braces_ending_a_status_response_announce_no_literal() -> None:
+    watcher = IMAPWatcher()
+    watcher.client_line(b"s9 STARTTLS\r\n")
+    assert watcher.server_line(b"* OK echo {5}\r\n") is None
+    assert watcher.server_line(b"s9 OK Begin TLS\r\n") is Verdict.ACCEPTED
+
+
+# -- against the lab's own servers -----------------------------------------------------------
+
+#: (service, what asks for TLS, a command pipelined right after it)
+PIPELINED_UPGRADES = [
+    ("submission", b"STARTTLS\r\nNOOP\r\n"),
+    ("smtp", b"STARTTLS\r\nNOOP\r\n"),
+    ("pop3", b"STLS\r\nNOOP\r\n"),
+    ("imap", b"s1 STARTTLS\r\ns2 NOOP\r\n"),
+]
+
+
+def read_line(sock: socket.socket) -> bytes:
+    """One line, read byte by byte so that nothing after it is taken from the socket."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            raise ConnectionError(f"fermée après {line!r}")
+        line += chunk
+    return line
+
+
+def read_reply(sock: socket.socket, protocol: str) -> bytes:
+    """One complete reply: SMTP's last line, POP3's status line, IMAP's tagged line."""
+    while True:
+        line = read_line(sock)
+        if protocol == "smtp" and line[3:4] == b"-":
+            continue
+        if protocol == "imap" and line.startswith(b"*"):
+            continue
+        return line
+
+
+def open_to_upgrade(lab: Lab, service: str) -> socket.socket:
+    """Connected to ``service`` of example.com, greeted, ready to ask for TLS."""
+    sock = socket.create_connection(lab.endpoint("example.com", service), timeout=TIMEOUT)
+    protocol = SERVICES[service].protocol
+    read_line(sock)  # the greeting, on one line for every lab server
+    if protocol == "smtp":
+        sock.sendall(b"EHLO client.example.com\r\n")
+        read_reply(sock, protocol)
+    return sock
+
+
+@pytest.mark.parametrize(("service", "request_and_more"), PIPELINED_UPGRADES)
+def test_a_command_pipelined_after_the_tls_request_never_hangs_the_handshake(
+    lab: Lab, service: str, request_and_more: bytes
+) -> None:
+    hostname = PROVIDERS["example.com"].hostname_for(SERVICES[service])
+    context = ssl.create_default_context(cafile=str(lab.ca_file))
+    for attempt in range(50):
+        lab.reset()
+        with open_to_upgrade(lab, service) as sock:
+            sock.settimeout(2.0)  # a hang shows as a handshake time-out, attempt by attempt
+            sock.sendall(request_and_more)
+            read_reply(sock, SERVICES[service].protocol)
+            with context.wrap_socket(sock, server_hostname=hostname) as secured:
+                assert secured.version(), f"essai {attempt}"
+
+
+def test_imap_starttls_after_a_refused_literal_is_recorded_inside_tls(lab: Lab) -> None:
+    lab.reset()
+    context = ssl.create_default_context(cafile=str(lab.ca_file))
+    with open_to_upgrade(lab, "imap") as sock:
+        sock.sendall(b"a1 NOOP {5}\r\n")
+        assert read_reply(sock, "imap").startswith(b"a1 BAD")
+        sock.sendall(b"s9 STARTTLS\r\n")
+        assert read_reply(sock, "imap").startswith(b"s9 OK")
+        with context.wrap_socket(sock, server_hostname="imap.example.com") as secured:
+            secured.sendall(b"a2 NOOP\r\n")
+            read_reply(secured, "imap")
+    lab.settle(5.0)
+    events = [(event.kind, event.text) for event in lab.transcript().events]
+    upgraded = [kind for kind, _ in events].index("tls")
+    assert ("client", "a2 NOOP") in events[upgraded:]
+
+
+def test_an_over_long_line_is_kept_cut_and_marked_with_its_size() -> None:
+    splitter = LineSplitter(limit=8)
+    assert splitter.feed(b"NOOP " + b"x" * 20) == []
+    assert splitter.feed(b"xx\r\nQUIT\r\n") == [
+        (b"NOOP xxx" + " … tronqué (27 octets)".encode() + b"\r\n", 4),
+        (b"QUIT\r\n", 10),
+    ]
+
+
+def test_a_line_without_end_costs_the_splitter_no_more_than_its_limit() -> None:
+    splitter = LineSplitter(limit=1024)
+    for _ in range(64):
+        splitter.feed(b"x" * 65536)
+    assert splitter.flush() == b"x" * 1024 + " … tronqué (4194304 octets)".encode()

@@ -6,6 +6,7 @@ other address is ever used.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -35,6 +36,7 @@ class ServeProcess:
             stderr=subprocess.STDOUT,
             text=True,
             encoding="utf-8",
+            start_new_session=True,  # its own process group: stopped with all it started
         )
 
     def fetch_then_stop(self, path: str) -> tuple[str | None, str]:
@@ -62,15 +64,25 @@ class ServeProcess:
         return None
 
     def _stop(self) -> str:
-        """Ctrl-C, as an author stops it: MkDocs shuts down and runs its hooks' on_shutdown."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+        """Ctrl-C, as an author stops it: MkDocs shuts down and runs its hooks' on_shutdown.
+
+        Whatever happens, nothing of its process group survives (workers, resource tracker).
+        """
         try:
-            output, _ = self.process.communicate(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            output, _ = self.process.communicate()
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGINT)
+            try:
+                output, _ = self.process.communicate(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._kill_group()
+                output, _ = self.process.communicate()
+        finally:
+            self._kill_group()
         return output
+
+    def _kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def _free_loopback_port() -> int:

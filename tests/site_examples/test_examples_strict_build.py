@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from build_pool import build_all
 from example_projects import (
     FAILING_ASSERT,
     FAILING_LINE,
@@ -30,12 +31,16 @@ from example_projects import (
     write_example,
 )
 from serve_process import ServeProcess
-from site_build import BuildResult, built_page, copy_project, finish_build, start_build
+from site_build import BuildResult, built_page, copy_project
 
 from labo.runner.example import resolve
 from labo.site.references import scan_docs
 
 NB = "\u00a0"
+
+#: The module's fixture runs sixteen builds, a core's worth at a time; each has its own time-out
+#: (``BUILD_TIMEOUT_S``), so the first test may wait longer than the suite's default allows.
+pytestmark = pytest.mark.timeout(900)
 PAGE = "docs/smtp.md"
 #: An example the page already shows, with its approved transcript.
 SHOWN = "examples/smtp/relais_port_25.py"
@@ -171,18 +176,14 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     base = tmp_path_factory.mktemp("copies")
     serving = copy_project(base / "serve")
     _example_that_raises(serving)
-    server = ServeProcess(serving)
-    started = {}
+    # The server builds the site once, alone, before the builds: never more builds than cores.
+    served = Served(*ServeProcess(serving).fetch_then_stop("/smtp/"))
+    projects, defects = {}, {}
     for name in (*CLEAN, *DEFECTS):
         project = copy_project(base / name)
-        defect = DEFECTS[name](project) if name in DEFECTS else None
-        site_dir = project / "site"
-        started[name] = (start_build(project, site_dir), site_dir, defect)
-    built = {
-        name: Built(finish_build(process, site_dir), defect)
-        for name, (process, site_dir, defect) in started.items()
-    }
-    served = Served(*server.fetch_then_stop("/smtp/"))
+        defects[name] = DEFECTS[name](project) if name in DEFECTS else None
+        projects[name] = (project, project / "site")
+    built = {name: Built(result, defects[name]) for name, result in build_all(projects).items()}
     deadline = time.monotonic() + EXIT_GRACE_S
     while (survivors := processes_working_in(base)) and time.monotonic() < deadline:
         time.sleep(0.1)
