@@ -222,7 +222,10 @@ class ReferenceLab:
             remaining = max(0.01, deadline - time.monotonic())
             for proxy in list(self._proxies.values()):
                 self.call(proxy.wait_idle(remaining), timeout=remaining + 1)
-            self.servers.wait_for_queues_empty(max(0.01, deadline - time.monotonic()))
+            try:
+                self.servers.wait_for_queues_empty(max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                return  # what is still queued will be missing from the transcript: a difference
             count = len(self.recorder.snapshot().events)
             if count == seen or time.monotonic() >= deadline:
                 return

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Iterator
 from pathlib import Path
-
-import socket
 
 from labo.identity import SERVICES
 from labo.reference.config import ADDRESSES, Endpoint, EndpointKey

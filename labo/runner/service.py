@@ -88,9 +88,7 @@ class ExampleService:
                 future.set_result(cached)
             else:
                 if self._pool is None:
-                    self._pool = WorkerPool(
-                        self._workers, self.protected, reference=self.reference
-                    )
+                    self._pool = WorkerPool(self._workers, self.protected, reference=self.reference)
                 future = self._pool.submit(example, timeout)
             self._futures[key] = future
         # Outside the lock: a future already done runs the callback here, and it takes the lock.
