@@ -45,6 +45,9 @@ from labo.wire.transcript import Recorder, Transcript
 T = TypeVar("T")
 ServiceKey = tuple[str, str]
 
+#: How long ``settle`` may wait, at least, for Postfix to deliver what an example queued.
+SETTLE_SECONDS = 10.0
+
 #: Services whose clients submit mail that Postfix holds until they disconnect.
 SUBMISSION = ("submission", "submissions")
 
@@ -112,6 +115,7 @@ class ReferenceLab:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._proxies: dict[ServiceKey, RecordingProxy] = {}
+        self._releases: set[asyncio.Future[None]] = set()
         self._views = {
             domain: _ProviderView(self.shared.clock, _LmtpStore(self.servers))
             for domain in PROVIDERS
@@ -171,7 +175,13 @@ class ReferenceLab:
     def _release_held(self) -> None:
         """A submitting client left: Postfix may now relay what it queued (on the lab loop)."""
         assert self._loop is not None
-        self._loop.run_in_executor(None, self.servers.release_held)
+        release = self._loop.run_in_executor(None, self.servers.release_held)
+        self._releases.add(release)
+        release.add_done_callback(self._releases.discard)
+
+    async def _releases_done(self) -> None:
+        """Wait for the releases under way: their ``postqueue`` must not outlive the example."""
+        await asyncio.gather(*list(self._releases), return_exceptions=True)
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
         assert self._loop is not None, "le labo de référence n'est pas démarré"
@@ -215,14 +225,21 @@ class ReferenceLab:
         self.recorder.clear()
 
     def settle(self, timeout: float) -> None:
-        """Until nothing moves: every proxy idle and both Postfix queues empty, twice in a row."""
-        deadline = time.monotonic() + timeout
+        """Until nothing moves: every proxy idle and both Postfix queues empty, twice in a row.
+
+        Real delivery starts processes (queue manager, SMTP client, LMTP): under load it takes
+        longer than the lab's in-process hops, so the queues get at least ``SETTLE_SECONDS``.
+        Never raises: what did not happen in time is missing from the transcript, a difference.
+        """
+        deadline = time.monotonic() + max(timeout, SETTLE_SECONDS)
         seen = -1
         while True:
-            remaining = max(0.01, deadline - time.monotonic())
-            for proxy in list(self._proxies.values()):
-                self.call(proxy.wait_idle(remaining), timeout=remaining + 1)
+            # A connection the example left open is waited for ``timeout`` at most, as in the lab.
+            remaining = max(0.01, min(timeout, deadline - time.monotonic()))
             try:
+                for proxy in list(self._proxies.values()):
+                    self.call(proxy.wait_idle(remaining), timeout=remaining + 1)
+                self.call(self._releases_done(), timeout=SETTLE_SECONDS)
                 self.servers.wait_for_queues_empty(max(0.01, deadline - time.monotonic()))
             except TimeoutError:
                 return  # what is still queued will be missing from the transcript: a difference
