@@ -117,8 +117,21 @@ def choose_endpoints(
     }
 
 
-def write_config(root: Path, ports: Mapping[EndpointKey, int] | None = None) -> ReferenceConfig:
-    """Write certificates, two Postfix configurations and one Dovecot configuration in ``root``."""
+def write_config(
+    root: Path,
+    ports: Mapping[EndpointKey, int] | None = None,
+    relays: Mapping[str, Endpoint] | None = None,
+    *,
+    hold_submissions: bool = False,
+) -> ReferenceConfig:
+    """Write certificates, two Postfix configurations and one Dovecot configuration in ``root``.
+
+    ``relays`` says where the other provider's MTA sends mail for a domain (by default, that
+    domain's Postfix on port 25): a recording proxy, so the hop between providers is recorded.
+    With ``hold_submissions``, a message submitted on 587/465 waits on hold until released
+    (``postsuper -H ALL``): the example runner releases it once the client has disconnected,
+    so the relay never starts during the submission and transcripts keep one order.
+    """
     root.chmod(0o755)  # Postfix and Dovecot drop privileges and must traverse it
     picker = PortPicker()
     try:
@@ -138,7 +151,16 @@ def write_config(root: Path, ports: Mapping[EndpointKey, int] | None = None) -> 
     for domain, provider in PROVIDERS.items():
         directory = _mkdir(root / f"postfix-{provider.key}" / "etc")
         _make_queue(directory.parent)
-        _write_postfix(directory, provider, endpoints, lmtp[domain], run_dir, ca_file, certs, logs)
+        relay_to = {
+            other: (relays or {}).get(other) or endpoints[(other, "smtp")] for other in PROVIDERS
+        }
+        _write_postfix(
+            directory, provider, endpoints, relay_to, lmtp[domain], run_dir, ca_file, certs, logs
+        )
+        (directory / "master.cf").write_text(
+            _master_cf(provider, endpoints, hold=hold_submissions), encoding="utf-8"
+        )
+        _date_in_past(directory)
         postfix[domain] = Instance(
             f"postfix-{provider.key}", directory, logs / f"postfix-{provider.key}.log"
         )
@@ -226,6 +248,7 @@ def _write_postfix(
     directory: Path,
     provider: Provider,
     endpoints: Mapping[EndpointKey, Endpoint],
+    relay_to: Mapping[str, Endpoint],
     lmtp: Endpoint,
     dovecot_run: Path,
     ca_file: Path,
@@ -236,7 +259,7 @@ def _write_postfix(
     instance = directory.parent
     address = ADDRESSES[domain]
     transport = "".join(
-        f"{other} smtp:[{endpoints[(other, 'smtp')][0]}]:{endpoints[(other, 'smtp')][1]}\n"
+        f"{other} smtp:[{relay_to[other][0]}]:{relay_to[other][1]}\n"
         for other in PROVIDERS
         if other != domain
     )
@@ -282,15 +305,19 @@ smtpd_tls_security_level = may
 smtpd_tls_loglevel = 1
 smtp_tls_security_level = may
 smtp_tls_CAfile = {ca_file}
+# One connection per delivery, closed at once: a cached one would end seconds later.
+smtp_connection_cache_on_demand = no
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = {dovecot_run}/auth-postfix
 smtpd_sasl_auth_enable = no
 delay_warning_time = 0
 """
     (directory / "main.cf").write_text(main, encoding="utf-8")
-    (directory / "master.cf").write_text(_master_cf(provider, endpoints), encoding="utf-8")
-    # Postfix waits (300 ms at a time) until main.cf is older than its start: a file written
-    # "now" costs two seconds. Dating the files a little earlier changes nothing else.
+
+
+def _date_in_past(directory: Path) -> None:
+    """Postfix waits (300 ms at a time) until main.cf is older than its start: a file written
+    "now" costs two seconds. Dating the files a little earlier changes nothing else."""
     past = time.time() - 10
     for name in ("main.cf", "master.cf", "transport", "mailboxes"):
         os.utime(directory / name, (past, past))
@@ -326,8 +353,11 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
-def _master_cf(provider: Provider, endpoints: Mapping[EndpointKey, Endpoint]) -> str:
+def _master_cf(
+    provider: Provider, endpoints: Mapping[EndpointKey, Endpoint], *, hold: bool = False
+) -> str:
     """The three listeners in the style of Debian's commented submission/smtps template."""
+    held = "  -o smtpd_end_of_data_restrictions=check_client_access,static:HOLD\n" if hold else ""
 
     def listen(service: str) -> str:
         address, port = endpoints[(provider.domain, service)]
@@ -346,7 +376,7 @@ def _master_cf(provider: Provider, endpoints: Mapping[EndpointKey, Endpoint]) ->
   -o smtpd_recipient_restrictions=
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
   -o milter_macro_daemon_name=ORIGINATING
-{listen("submissions")} inet  n       -       n       -       -       smtpd
+{held}{listen("submissions")} inet  n       -       n       -       -       smtpd
   -o syslog_name=postfix/submissions
   -o myhostname={msa}
   -o smtpd_tls_wrappermode=yes
@@ -355,7 +385,7 @@ def _master_cf(provider: Provider, endpoints: Mapping[EndpointKey, Endpoint]) ->
   -o smtpd_recipient_restrictions=
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
   -o milter_macro_daemon_name=ORIGINATING
-{_MASTER_SERVICES}"""
+{held}{_MASTER_SERVICES}"""
 
 
 def _write_dovecot(
