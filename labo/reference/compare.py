@@ -18,6 +18,8 @@ from labo.wire.transcript import Transcript
 _SMTP_REPLY = re.compile(r"^(\d{3})([ -])(.*)$")
 _IMAP_TAGGED = re.compile(r"^(\S+) (OK|NO|BAD)\b", re.IGNORECASE)
 _IMAP_CAPABILITIES = re.compile(r"(?:^\* CAPABILITY |\[CAPABILITY )([^\]]*)", re.IGNORECASE)
+#: A client line ending in ``{n}`` or ``{n+}`` (RFC 9051 §4.3): the next n octets are data.
+_IMAP_LITERAL = re.compile(r"\{(\d+)\+?\}$")
 
 
 #: How the comparison names the lone "." that ends an SMTP message (it gets its own reply).
@@ -200,6 +202,8 @@ class _Reader:
         self._after_ehlo = False
         self._in_capa = False
         self._imap_tags: dict[str, _Exchange] = {}
+        self._literal = 0  # octets of client literal data still to come
+        self._continued = False  # the next client line goes on with a command, after a literal
 
     def line(self, kind: str, text: str) -> None:
         protocol = self.connection.protocol
@@ -209,6 +213,8 @@ class _Reader:
             self._server(protocol, text)
 
     def _client(self, protocol: str, text: str) -> None:
+        if protocol == "imap" and self._literal_data(text):
+            return
         if protocol == "smtp":
             if self._in_data:
                 self._in_data = text != "."
@@ -228,10 +234,32 @@ class _Reader:
                 return
             exchange = _Exchange(words[1].upper(), "", text)
             self._imap_tags[words[0]] = exchange
+            self._literal = _literal_size(text)
         else:
             exchange = _Exchange(words[0].upper(), "", text)
             self._pending.append(exchange)
         self.connection.exchanges.append(exchange)
+
+    def _literal_data(self, text: str) -> bool:
+        """Whether ``text`` is literal data or the rest of a command after it, not a command.
+
+        A transcript line is what came before a CRLF: it stands for its octets plus two. Data
+        that ends inside a line leaves the rest of that line to the command it belongs to.
+        """
+        if self._literal:
+            octets = text.encode("utf-8")
+            if len(octets) + 2 <= self._literal:
+                self._literal -= len(octets) + 2
+                self._continued = self._literal == 0
+                return True
+            rest = octets[self._literal :].decode("utf-8", errors="replace")
+            self._literal = _literal_size(rest)
+            return True
+        if self._continued:
+            self._continued = False
+            self._literal = _literal_size(text)
+            return True
+        return False
 
     def _server(self, protocol: str, text: str) -> None:
         if protocol == "smtp":
@@ -275,3 +303,8 @@ class _Reader:
                 self._in_capa = False
             elif text:
                 self.connection.capabilities.add(text.split()[0].upper())
+
+
+def _literal_size(line: str) -> int:
+    found = _IMAP_LITERAL.search(line)
+    return int(found[1]) if found else 0

@@ -388,6 +388,32 @@ def _master_cf(
 {held}{_MASTER_SERVICES}"""
 
 
+#: The special-use folders (RFC 6154) of Debian's ``15-mailboxes.conf``, created and subscribed
+#: at first login like the lab's: a mail program finds its Sent folder by the ``\\Sent``
+#: attribute, which Dovecot announces only for folders declared here.
+_MAILBOXES = """\
+namespace inbox {
+  inbox = yes
+  mailbox Drafts {
+    special_use = \\Drafts
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \\Junk
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \\Trash
+    auto = subscribe
+  }
+}
+"""
+
+
 def _write_dovecot(
     conf: Path,
     endpoints: Mapping[EndpointKey, Endpoint],
@@ -451,7 +477,7 @@ last_valid_uid = {mail.pw_uid}
 first_valid_gid = {mail.pw_gid}
 last_valid_gid = {mail.pw_gid}
 mail_location = maildir:~/Maildir
-ssl = yes
+{_MAILBOXES}ssl = yes
 ssl_min_protocol = TLSv1.2
 ssl_cert = <{certs}/{com}.pem
 ssl_key = <{certs}/{com}.key
