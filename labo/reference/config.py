@@ -20,10 +20,15 @@ from pathlib import Path
 
 import trustme
 
-from labo.identity import PROVIDERS, SERVICES, USERS, Provider
+from labo.identity import OUTSIDER, PROVIDERS, SERVICES, USERS, Provider
 
 #: Each provider's servers listen on their own loopback address, so each has its own identity.
 ADDRESSES: dict[str, str] = {"example.com": "127.0.0.2", "example.org": "127.0.0.3"}
+
+#: Where mail for the third party goes: a loopback address where nothing listens, so that, as in
+#: the lab, its server is down: Postfix gets « Connection refused » and defers the message.
+OUTSIDER_ADDRESS = "127.0.0.4"
+OUTSIDER_DOMAIN = OUTSIDER.name.partition(".")[2]
 
 #: Which program answers each service of ``labo.identity.SERVICES``.
 POSTFIX_SERVICES = ("smtp", "submission", "submissions")
@@ -64,6 +69,8 @@ class ReferenceConfig:
     mail_root: Path
     lmtp: dict[str, Endpoint]  # by provider domain: Dovecot's LMTP, on the provider's address
     instance_of: dict[EndpointKey, str] = field(default_factory=dict)
+    #: The closed port that stands for the third party's MX (``OUTSIDER``, port 25).
+    outsider: Endpoint | None = None
 
     @property
     def instances(self) -> tuple[Instance, ...]:
@@ -137,6 +144,7 @@ def write_config(
     try:
         endpoints = choose_endpoints(picker, ports)
         lmtp = {domain: (address, picker.pick(address)) for domain, address in ADDRESSES.items()}
+        outsider = (OUTSIDER_ADDRESS, picker.pick(OUTSIDER_ADDRESS))  # released: stays closed
     finally:
         picker.release()
     logs = _mkdir(root / "logs")
@@ -154,6 +162,7 @@ def write_config(
         relay_to = {
             other: (relays or {}).get(other) or endpoints[(other, "smtp")] for other in PROVIDERS
         }
+        relay_to[OUTSIDER_DOMAIN] = outsider
         _write_postfix(
             directory, provider, endpoints, relay_to, lmtp[domain], run_dir, ca_file, certs, logs
         )
@@ -179,6 +188,7 @@ def write_config(
         mail_root=mail_root,
         lmtp=lmtp,
         instance_of=instance_of,
+        outsider=outsider,
     )
 
 
@@ -260,7 +270,7 @@ def _write_postfix(
     address = ADDRESSES[domain]
     transport = "".join(
         f"{other} smtp:[{relay_to[other][0]}]:{relay_to[other][1]}\n"
-        for other in PROVIDERS
+        for other in (*PROVIDERS, OUTSIDER_DOMAIN)
         if other != domain
     )
     (directory / "transport").write_text(transport, encoding="ascii")
@@ -287,7 +297,8 @@ mynetworks = {address}/32
 biff = no
 append_dot_mydomain = no
 readme_directory = no
-# Never leave loopback: no DNS, relays by IP literal only, everything else bounces.
+# Never leave loopback: no DNS, relays by IP literal only (example.net: a closed port, its
+# server is down), everything else bounces.
 smtpd_peername_lookup = no
 smtp_dns_support_level = disabled
 smtp_bind_address = {address}

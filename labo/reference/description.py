@@ -29,6 +29,7 @@ def describe(servers: ReferenceServers, relays: dict[str, tuple[str, int]]) -> d
         "instance_of": [[d, s, name] for (d, s), name in config.instance_of.items()],
         "programs": {name: str(path) for name, path in asdict(servers.programs).items()},
         "relays": {domain: list(endpoint) for domain, endpoint in relays.items()},
+        "outsider": list(config.outsider) if config.outsider else None,
     }
 
 
@@ -43,6 +44,7 @@ def attach(data: dict[str, Any]) -> tuple[ReferenceServers, dict[str, tuple[str,
         mail_root=Path(data["mail_root"]),
         lmtp={domain: (h, int(p)) for domain, (h, p) in data["lmtp"].items()},
         instance_of={(d, s): name for d, s, name in data["instance_of"]},
+        outsider=(data["outsider"][0], int(data["outsider"][1])) if data["outsider"] else None,
     )
     programs = Programs(**{name: Path(path) for name, path in data["programs"].items()})
     relays = {domain: (h, int(p)) for domain, (h, p) in data["relays"].items()}

@@ -36,6 +36,7 @@ from labo.context import LabOptions
 from labo.identity import PROVIDERS, SERVICES, User, provider_of
 from labo.reference.config import ADDRESSES
 from labo.reference.description import attach
+from labo.reference.listing import postqueue_listing
 from labo.reference.servers import ReferenceServers
 from labo.wire.labels import DEVICES, REGISTRY, ClientInfo
 from labo.wire.proxy import RecordingProxy
@@ -73,11 +74,17 @@ class _LmtpStore:
 
 @dataclass
 class _ProviderView:
-    """The part of ``labo.context.LabContext`` that ``labo.scenario.deposer`` uses."""
+    """The part of ``labo.context.LabContext`` that ``labo.scenario`` uses: ``deposer`` puts
+    mail through LMTP, ``file_attente`` reads the provider's real ``postqueue -p``."""
 
     clock: LabClock
     store: _LmtpStore
+    servers: ReferenceServers
+    domain: str
     mta: None = None
+
+    def queue_listing(self) -> str:
+        return postqueue_listing(self.servers.config, self.servers.programs, self.domain)
 
 
 class _ReferenceTLS:
@@ -117,7 +124,7 @@ class ReferenceLab:
         self._proxies: dict[ServiceKey, RecordingProxy] = {}
         self._releases: set[asyncio.Future[None]] = set()
         self._views = {
-            domain: _ProviderView(self.shared.clock, _LmtpStore(self.servers))
+            domain: _ProviderView(self.shared.clock, _LmtpStore(self.servers), self.servers, domain)
             for domain in PROVIDERS
         }
 

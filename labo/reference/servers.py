@@ -215,7 +215,8 @@ class ReferenceServers:
             self._quiet([str(self.programs.postqueue), "-c", config, "-f"])
 
     def wait_for_queues_empty(self, timeout: float = 10.0) -> None:
-        """Wait until no message waits in any Postfix queue: all delivered (or bounced).
+        """Wait until no message waits in any Postfix queue: all delivered (or bounced), or
+        deferred after an attempt (its retry is minutes away: nothing more will move now).
 
         Two full passes must find every queue empty, so that a message moving from one
         instance to the other between two looks is not missed.
@@ -256,9 +257,10 @@ class ReferenceServers:
         counts: dict[str, int] = {}
         for domain, instance in config.postfix.items():
             queue = config.queue_directory(domain)
-            counts[instance.name] = sum(
-                len(files) for name in QUEUES for _, _, files in os.walk(queue / name)
-            )
+            waiting = {name: _files(queue / name) for name in (*QUEUES, "defer")}
+            # A deferred message with a defer log had its attempt: it waits for a retry.
+            tried = waiting["deferred"] & waiting["defer"]
+            counts[instance.name] = sum(len(waiting[name]) for name in QUEUES) - len(tried)
         return counts
 
     def _log_names(self, names: list[str]) -> str:
@@ -346,6 +348,11 @@ class ReferenceServers:
         if self._sigterm_installed and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._previous_sigterm or signal.SIG_DFL)
             self._sigterm_installed = False
+
+
+def _files(folder: Path) -> set[str]:
+    """The queue ids (file names) under a queue folder and its hashed subfolders."""
+    return {name for _, _, files in os.walk(folder) for name in files}
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
