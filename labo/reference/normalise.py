@@ -49,6 +49,11 @@ RULES: tuple[tuple[re.Pattern[str], str, str], ...] = (
         "UIDVALIDITY de Dovecot : l'heure de création de la boîte",
     ),
     (
+        re.compile(r"\[(APPENDUID|COPYUID) \d+ "),
+        r"[\1 <uidvalidity> ",
+        "UIDVALIDITY de Dovecot dans la réponse à APPEND ou COPY (RFC 4315)",
+    ),
+    (
         re.compile(r"\(\d+\.\d{3}( \+ \d+\.\d{3})* secs\)"),
         "(<durée> secs)",
         "durée de traitement qu'affiche Dovecot à la fin de chaque réponse IMAP",

@@ -47,3 +47,9 @@ def test_normalising_hides_the_queue_id_postfix_chose() -> None:
     assert normalise("[1] S: 250 2.0.0 Ok: queued as 5E43C251070\n") == (
         "[1] S: 250 2.0.0 Ok: queued as <id-file>\n"
     )
+
+
+def test_normalising_hides_the_uidvalidity_dovecot_puts_in_appenduid() -> None:
+    assert normalise("[3] S: A3 OK [APPENDUID 1796189858 1] Append completed.\n") == (
+        "[3] S: A3 OK [APPENDUID <uidvalidity> 1] Append completed.\n"
+    )
