@@ -6,6 +6,7 @@ returns one ``Verdict`` per example, whose ``problems`` (in French) fail the run
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -100,9 +101,18 @@ def _judge(verdict: Verdict, ran: bool, error: str | None, raw: str, bless: bool
         approved = approved_path.read_text(encoding="utf-8") if approved_path.exists() else None
         if approved != fresh:
             state = "n'existe pas encore" if approved is None else "a changé"
+            diff = "".join(
+                difflib.unified_diff(
+                    (approved or "").splitlines(keepends=True),
+                    fresh.splitlines(keepends=True),
+                    fromfile=f"{approved_path.name} (approuvée)",
+                    tofile="obtenue maintenant",
+                )
+            )
             verdict.problems.append(
                 f"{approved_path.name} {state}{NB}; relisez la transcription, puis approuvez-la"
                 f"{NB}: python -m labo bless --reference {example.relative}"
+                + (f"\n{diff}" if approved is not None else "")
             )
     lab = approved_text(example)
     if lab is None:
