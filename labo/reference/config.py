@@ -488,6 +488,9 @@ last_valid_uid = {mail.pw_uid}
 first_valid_gid = {mail.pw_gid}
 last_valid_gid = {mail.pw_gid}
 mail_location = maildir:~/Maildir
+# IDLE's « * OK Still here » comes at a time derived from the wall clock and the client's
+# address, seconds or minutes after IDLE: far apart, so no transcript catches one by chance.
+imap_idle_notify_interval = 30 mins
 {_MAILBOXES}ssl = yes
 ssl_min_protocol = TLSv1.2
 ssl_cert = <{certs}/{com}.pem
