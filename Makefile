@@ -33,7 +33,8 @@ bench: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/python -m labo serve --describe labo.json
 
-# Postfix and Dovecot as private instances (installed through apt when missing, as root).
+# Every example against private Postfix and Dovecot instances (installed through apt when
+# missing, as root), compared with the lab; `python -m labo.reference --smoke` for a quick check.
 reference: $(STAMP)
 	$(BIN)/python -m labo.reference
 

@@ -1,7 +1,7 @@
 """Command line: run an example, approve transcripts, serve the lab to real mail clients.
 
-python -m labo run examples/pop3/deux_appareils.py
-python -m labo bless [FICHIERS…]
+python -m labo run [--reference] examples/pop3/deux_appareils.py
+python -m labo bless [--reference] [FICHIERS…]
 python -m labo serve [--describe labo.json] [--ports-libres]
 """
 
@@ -27,9 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         help="exemples à exécuter (tous par défaut), par exemple examples/smtp/soumission.py",
     )
     run.add_argument("--délai", dest="timeout", type=float, default=DEFAULT_TIMEOUT)
+    run.add_argument("--reference", action="store_true", help=_REFERENCE_HELP)
     bless = commands.add_parser("bless", help="approuve les transcriptions (toutes par défaut)")
     bless.add_argument("examples", nargs="*", help="exemples à approuver")
     bless.add_argument("--délai", dest="timeout", type=float, default=DEFAULT_TIMEOUT)
+    bless.add_argument("--reference", action="store_true", help=_REFERENCE_HELP)
     serve = commands.add_parser("serve", help="sert le labo à de vrais clients (curl, openssl…)")
     serve.add_argument("--describe", metavar="FICHIER", help="écrit la description JSON du labo")
     serve.add_argument(
@@ -57,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = Path.cwd()
     try:
+        if args.command in ("run", "bless") and args.reference:
+            return _reference(root, args.examples, bless=args.command == "bless")
         if args.command == "run":
             return _run(root, args.examples, args.timeout)
         if args.command == "bless":
@@ -131,6 +135,31 @@ def _bless(root: Path, references: list[str], timeout: float) -> int:
         print(summary, file=sys.stderr)
         return 1
     return 0
+
+
+_REFERENCE_HELP = (
+    "contre Postfix et Dovecot (serveurs de référence), transcriptions *.reference.txt"
+)
+
+
+def _reference(root: Path, references: list[str], *, bless: bool) -> int:
+    """Run (or approve) examples against Postfix and Dovecot and compare them with the lab."""
+    from labo.reference.install import InstallError
+    from labo.reference.proof import describe, prove
+    from labo.reference.servers import ReferenceServerError
+
+    examples, failures = _selected(root, references)
+    try:
+        verdicts = prove(root, examples, bless=bless)
+    except (InstallError, ReferenceServerError, OSError) as problem:
+        print(f"erreur\u00a0: {problem}", file=sys.stderr)
+        return 1
+    for verdict in verdicts:
+        if not bless or len(verdicts) == 1:
+            sys.stdout.write(verdict.transcript)
+        print(describe(verdict), file=sys.stderr)
+    failures += sum(1 for v in verdicts if not v.ok)
+    return 1 if failures else 0
 
 
 def _loopback_address(text: str) -> str:

@@ -85,8 +85,10 @@ def file_attente(domaine: str) -> str:
     """The queue of the provider of ``domaine``, as ``postqueue -p`` prints it."""
     from labo.queue import queue_listing
 
-    lab = current_lab()
-    mta = lab.context_of(domaine).mta
+    context = current_lab().context_of(domaine)
+    if hasattr(context, "queue_listing"):  # the reference lab: Postfix's own postqueue -p
+        return str(context.queue_listing())
+    mta = context.mta
     return queue_listing(mta.queue.entries() if mta is not None else [])
 
 

@@ -20,10 +20,15 @@ from pathlib import Path
 
 import trustme
 
-from labo.identity import PROVIDERS, SERVICES, USERS, Provider
+from labo.identity import OUTSIDER, PROVIDERS, SERVICES, USERS, Provider
 
 #: Each provider's servers listen on their own loopback address, so each has its own identity.
 ADDRESSES: dict[str, str] = {"example.com": "127.0.0.2", "example.org": "127.0.0.3"}
+
+#: Where mail for the third party goes: a loopback address where nothing listens, so that, as in
+#: the lab, its server is down: Postfix gets « Connection refused » and defers the message.
+OUTSIDER_ADDRESS = "127.0.0.4"
+OUTSIDER_DOMAIN = OUTSIDER.name.partition(".")[2]
 
 #: Which program answers each service of ``labo.identity.SERVICES``.
 POSTFIX_SERVICES = ("smtp", "submission", "submissions")
@@ -64,6 +69,8 @@ class ReferenceConfig:
     mail_root: Path
     lmtp: dict[str, Endpoint]  # by provider domain: Dovecot's LMTP, on the provider's address
     instance_of: dict[EndpointKey, str] = field(default_factory=dict)
+    #: The closed port that stands for the third party's MX (``OUTSIDER``, port 25).
+    outsider: Endpoint | None = None
 
     @property
     def instances(self) -> tuple[Instance, ...]:
@@ -117,13 +124,27 @@ def choose_endpoints(
     }
 
 
-def write_config(root: Path, ports: Mapping[EndpointKey, int] | None = None) -> ReferenceConfig:
-    """Write certificates, two Postfix configurations and one Dovecot configuration in ``root``."""
+def write_config(
+    root: Path,
+    ports: Mapping[EndpointKey, int] | None = None,
+    relays: Mapping[str, Endpoint] | None = None,
+    *,
+    hold_submissions: bool = False,
+) -> ReferenceConfig:
+    """Write certificates, two Postfix configurations and one Dovecot configuration in ``root``.
+
+    ``relays`` says where the other provider's MTA sends mail for a domain (by default, that
+    domain's Postfix on port 25): a recording proxy, so the hop between providers is recorded.
+    With ``hold_submissions``, a message submitted on 587/465 waits on hold until released
+    (``postsuper -H ALL``): the example runner releases it once the client has disconnected,
+    so the relay never starts during the submission and transcripts keep one order.
+    """
     root.chmod(0o755)  # Postfix and Dovecot drop privileges and must traverse it
     picker = PortPicker()
     try:
         endpoints = choose_endpoints(picker, ports)
         lmtp = {domain: (address, picker.pick(address)) for domain, address in ADDRESSES.items()}
+        outsider = (OUTSIDER_ADDRESS, picker.pick(OUTSIDER_ADDRESS))  # released: stays closed
     finally:
         picker.release()
     logs = _mkdir(root / "logs")
@@ -138,7 +159,17 @@ def write_config(root: Path, ports: Mapping[EndpointKey, int] | None = None) -> 
     for domain, provider in PROVIDERS.items():
         directory = _mkdir(root / f"postfix-{provider.key}" / "etc")
         _make_queue(directory.parent)
-        _write_postfix(directory, provider, endpoints, lmtp[domain], run_dir, ca_file, certs, logs)
+        relay_to = {
+            other: (relays or {}).get(other) or endpoints[(other, "smtp")] for other in PROVIDERS
+        }
+        relay_to[OUTSIDER_DOMAIN] = outsider
+        _write_postfix(
+            directory, provider, endpoints, relay_to, lmtp[domain], run_dir, ca_file, certs, logs
+        )
+        (directory / "master.cf").write_text(
+            _master_cf(provider, endpoints, hold=hold_submissions), encoding="utf-8"
+        )
+        _date_in_past(directory)
         postfix[domain] = Instance(
             f"postfix-{provider.key}", directory, logs / f"postfix-{provider.key}.log"
         )
@@ -157,6 +188,7 @@ def write_config(root: Path, ports: Mapping[EndpointKey, int] | None = None) -> 
         mail_root=mail_root,
         lmtp=lmtp,
         instance_of=instance_of,
+        outsider=outsider,
     )
 
 
@@ -226,6 +258,7 @@ def _write_postfix(
     directory: Path,
     provider: Provider,
     endpoints: Mapping[EndpointKey, Endpoint],
+    relay_to: Mapping[str, Endpoint],
     lmtp: Endpoint,
     dovecot_run: Path,
     ca_file: Path,
@@ -236,8 +269,8 @@ def _write_postfix(
     instance = directory.parent
     address = ADDRESSES[domain]
     transport = "".join(
-        f"{other} smtp:[{endpoints[(other, 'smtp')][0]}]:{endpoints[(other, 'smtp')][1]}\n"
-        for other in PROVIDERS
+        f"{other} smtp:[{relay_to[other][0]}]:{relay_to[other][1]}\n"
+        for other in (*PROVIDERS, OUTSIDER_DOMAIN)
         if other != domain
     )
     (directory / "transport").write_text(transport, encoding="ascii")
@@ -264,7 +297,8 @@ mynetworks = {address}/32
 biff = no
 append_dot_mydomain = no
 readme_directory = no
-# Never leave loopback: no DNS, relays by IP literal only, everything else bounces.
+# Never leave loopback: no DNS, relays by IP literal only (example.net: a closed port, its
+# server is down), everything else bounces.
 smtpd_peername_lookup = no
 smtp_dns_support_level = disabled
 smtp_bind_address = {address}
@@ -282,15 +316,19 @@ smtpd_tls_security_level = may
 smtpd_tls_loglevel = 1
 smtp_tls_security_level = may
 smtp_tls_CAfile = {ca_file}
+# One connection per delivery, closed at once: a cached one would end seconds later.
+smtp_connection_cache_on_demand = no
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = {dovecot_run}/auth-postfix
 smtpd_sasl_auth_enable = no
 delay_warning_time = 0
 """
     (directory / "main.cf").write_text(main, encoding="utf-8")
-    (directory / "master.cf").write_text(_master_cf(provider, endpoints), encoding="utf-8")
-    # Postfix waits (300 ms at a time) until main.cf is older than its start: a file written
-    # "now" costs two seconds. Dating the files a little earlier changes nothing else.
+
+
+def _date_in_past(directory: Path) -> None:
+    """Postfix waits (300 ms at a time) until main.cf is older than its start: a file written
+    "now" costs two seconds. Dating the files a little earlier changes nothing else."""
     past = time.time() - 10
     for name in ("main.cf", "master.cf", "transport", "mailboxes"):
         os.utime(directory / name, (past, past))
@@ -326,8 +364,11 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
-def _master_cf(provider: Provider, endpoints: Mapping[EndpointKey, Endpoint]) -> str:
+def _master_cf(
+    provider: Provider, endpoints: Mapping[EndpointKey, Endpoint], *, hold: bool = False
+) -> str:
     """The three listeners in the style of Debian's commented submission/smtps template."""
+    held = "  -o smtpd_end_of_data_restrictions=check_client_access,static:HOLD\n" if hold else ""
 
     def listen(service: str) -> str:
         address, port = endpoints[(provider.domain, service)]
@@ -346,7 +387,7 @@ def _master_cf(provider: Provider, endpoints: Mapping[EndpointKey, Endpoint]) ->
   -o smtpd_recipient_restrictions=
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
   -o milter_macro_daemon_name=ORIGINATING
-{listen("submissions")} inet  n       -       n       -       -       smtpd
+{held}{listen("submissions")} inet  n       -       n       -       -       smtpd
   -o syslog_name=postfix/submissions
   -o myhostname={msa}
   -o smtpd_tls_wrappermode=yes
@@ -355,7 +396,33 @@ def _master_cf(provider: Provider, endpoints: Mapping[EndpointKey, Endpoint]) ->
   -o smtpd_recipient_restrictions=
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
   -o milter_macro_daemon_name=ORIGINATING
-{_MASTER_SERVICES}"""
+{held}{_MASTER_SERVICES}"""
+
+
+#: The special-use folders (RFC 6154) of Debian's ``15-mailboxes.conf``, created and subscribed
+#: at first login like the lab's: a mail program finds its Sent folder by the ``\\Sent``
+#: attribute, which Dovecot announces only for folders declared here.
+_MAILBOXES = """\
+namespace inbox {
+  inbox = yes
+  mailbox Drafts {
+    special_use = \\Drafts
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \\Junk
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \\Trash
+    auto = subscribe
+  }
+}
+"""
 
 
 def _write_dovecot(
@@ -421,7 +488,10 @@ last_valid_uid = {mail.pw_uid}
 first_valid_gid = {mail.pw_gid}
 last_valid_gid = {mail.pw_gid}
 mail_location = maildir:~/Maildir
-ssl = yes
+# IDLE's « * OK Still here » comes at a time derived from the wall clock and the client's
+# address, seconds or minutes after IDLE: far apart, so no transcript catches one by chance.
+imap_idle_notify_interval = 30 mins
+{_MAILBOXES}ssl = yes
 ssl_min_protocol = TLSv1.2
 ssl_cert = <{certs}/{com}.pem
 ssl_key = <{certs}/{com}.key

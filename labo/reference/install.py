@@ -37,6 +37,7 @@ class Programs:
     postfix: Path = Path("/usr/sbin/postfix")
     postfix_master: Path = Path("/usr/lib/postfix/sbin/master")
     postsuper: Path = Path("/usr/sbin/postsuper")
+    postqueue: Path = Path("/usr/sbin/postqueue")
     dovecot: Path = Path("/usr/sbin/dovecot")
     doveadm: Path = Path("/usr/bin/doveadm")
 

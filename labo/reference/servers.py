@@ -55,13 +55,29 @@ class ReferenceServers:
         *,
         start_timeout: float = 10.0,
         programs: Programs | None = None,
+        relays: Mapping[str, Endpoint] | None = None,
+        hold_submissions: bool = False,
     ) -> None:
         self._ports = dict(ports or {})
+        self._relays = dict(relays or {})
+        self._hold = hold_submissions
         self.start_timeout = start_timeout
         self.programs = programs or Programs()
         self._config: ReferenceConfig | None = None
         self._previous_sigterm: Callable[[int, FrameType | None], Any] | int | None = None
         self._sigterm_installed = False
+        self._attached = False
+
+    @classmethod
+    def attached(cls, config: ReferenceConfig, programs: Programs) -> ReferenceServers:
+        """Instances another process started and will stop: reset and deliver, never stop.
+
+        An example worker uses them through this; its ``stop`` only lets go of them.
+        """
+        servers = cls(programs=programs)
+        servers._config = config
+        servers._attached = True
+        return servers
 
     # -- what clients need ----------------------------------------------------------------------
 
@@ -120,7 +136,9 @@ class ReferenceServers:
         atexit.register(self.stop)
         self._install_sigterm()
         try:
-            self._config = write_config(root, self._ports)
+            self._config = write_config(
+                root, self._ports, self._relays, hold_submissions=self._hold
+            )
             check_free(self._config.endpoints)
             deadline = time.monotonic() + self.start_timeout
             # All three at once; each command returns once its daemon listens (or failed).
@@ -142,6 +160,8 @@ class ReferenceServers:
     def stop(self) -> None:
         """Stop the instances, kill any process left, remove the directory. Safe to call twice."""
         config, self._config = self._config, None
+        if self._attached:
+            return
         atexit.unregister(self.stop)
         self._restore_sigterm()
         if config is None:
@@ -183,8 +203,20 @@ class ReferenceServers:
         for domain_dir in config.mail_root.iterdir():
             shutil.rmtree(domain_dir, ignore_errors=True)
 
+    def release_held(self) -> None:
+        """Let every message on hold go (``hold_submissions``), and deliver it now.
+
+        Released mail moves to the deferred queue, which the queue manager scans only every
+        few minutes: ``postqueue -f`` asks it to deliver at once.
+        """
+        for instance in self.config.postfix.values():
+            config = str(instance.config)
+            self._quiet([str(self.programs.postsuper), "-c", config, "-H", "ALL"])
+            self._quiet([str(self.programs.postqueue), "-c", config, "-f"])
+
     def wait_for_queues_empty(self, timeout: float = 10.0) -> None:
-        """Wait until no message waits in any Postfix queue: all delivered (or bounced).
+        """Wait until no message waits in any Postfix queue: all delivered (or bounced), or
+        deferred after an attempt (its retry is minutes away: nothing more will move now).
 
         Two full passes must find every queue empty, so that a message moving from one
         instance to the other between two looks is not missed.
@@ -225,9 +257,10 @@ class ReferenceServers:
         counts: dict[str, int] = {}
         for domain, instance in config.postfix.items():
             queue = config.queue_directory(domain)
-            counts[instance.name] = sum(
-                len(files) for name in QUEUES for _, _, files in os.walk(queue / name)
-            )
+            waiting = {name: _files(queue / name) for name in (*QUEUES, "defer")}
+            # A deferred message with a defer log had its attempt: it waits for a retry.
+            tried = waiting["deferred"] & waiting["defer"]
+            counts[instance.name] = sum(len(waiting[name]) for name in QUEUES) - len(tried)
         return counts
 
     def _log_names(self, names: list[str]) -> str:
@@ -315,6 +348,11 @@ class ReferenceServers:
         if self._sigterm_installed and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._previous_sigterm or signal.SIG_DFL)
             self._sigterm_installed = False
+
+
+def _files(folder: Path) -> set[str]:
+    """The queue ids (file names) under a queue folder and its hashed subfolders."""
+    return {name for _, _, files in os.walk(folder) for name in files}
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

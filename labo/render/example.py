@@ -1,4 +1,5 @@
-"""An executed example: its title and permalink, then "Code" and "Transcription" tabs.
+"""An executed example: its title and permalink, then "Code" and "Transcription" tabs, and
+"Avec Postfix et Dovecot" when the example's reference run is given.
 
 The tabs become two columns, side by side, when the example is wide enough (``labo.css``).
 """
@@ -9,6 +10,7 @@ from labo.render.code import render_code
 from labo.render.escape import attribute, inline
 from labo.render.ids import ExampleIds
 from labo.render.links import headerlink
+from labo.render.reference import LABEL, ReferenceRun, render_reference
 from labo.render.tabs import Tab, render_tabs
 from labo.render.transcript import render_transcript
 from labo.wire.transcript import Transcript
@@ -25,6 +27,7 @@ def render_example(
     caption: str | None,
     anchor: str,
     carry_id: bool = True,
+    reference: ReferenceRun | None = None,
 ) -> str:
     """The example's HTML fragment, ready to be inserted as a raw block in a page.
 
@@ -32,8 +35,20 @@ def render_example(
     `backquoted` words are shown as code; ``anchor`` is the figure's id, unique on the page.
     With ``carry_id=False`` the caller puts ``anchor`` on an enclosing element instead: the
     Markdown extension does, so that MkDocs sees the anchor and validates links to it.
+    ``reference``: what Postfix and Dovecot said, shown in a third tab.
     """
     ids = ExampleIds.for_anchor(anchor)
+    reference_tabs = (
+        [
+            Tab(
+                ids.reference_tab,
+                LABEL,
+                render_reference(reference, block_id=ids.reference_block),
+            )
+        ]
+        if reference is not None
+        else []
+    )
     tabs = render_tabs(
         [
             Tab(
@@ -46,6 +61,7 @@ def render_example(
                 "Transcription",
                 render_transcript(transcript, block_id=ids.transcript_block),
             ),
+            *reference_tabs,
         ],
         group=ids.tab_group,
     )

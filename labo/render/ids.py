@@ -21,14 +21,16 @@ def _selector_safe(anchor: str) -> str:
 
 @dataclass(frozen=True)
 class ExampleIds:
-    """The ids one example uses: its permalink target, its tabs and its two code blocks."""
+    """The ids one example uses: its permalink target, its tabs and its code blocks."""
 
     anchor: str
     code_tab: str
     transcript_tab: str
+    reference_tab: str
     tab_group: str
     code_block: str
     transcript_block: str
+    reference_block: str
     message_block: str
 
     @classmethod
@@ -42,8 +44,10 @@ class ExampleIds:
             anchor=anchor,
             code_tab=f"{base}__code",
             transcript_tab=f"{base}__transcription",
+            reference_tab=f"{base}__reference",
             tab_group=f"{base}__onglets",
             code_block=f"{base}__source",
             transcript_block=f"{base}__dialogue",
+            reference_block=f"{base}__dialogue-reference",
             message_block=f"{base}__probleme",
         )

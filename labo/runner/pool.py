@@ -20,6 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from labo.runner import processes
 from labo.runner.approval import approved_text
@@ -52,10 +53,16 @@ class _Worker:
     the leader of its own session, so that it and everything below it can be killed together.
     """
 
-    def __init__(self, protected: Sequence[Path], isolate: bool) -> None:
+    def __init__(
+        self, protected: Sequence[Path], isolate: bool, reference: dict[str, Any] | None = None
+    ) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="labo-worker-"))
         ours, theirs = socket.socketpair()
-        settings = {"protected": [str(path) for path in protected], "isolate": isolate}
+        settings = {
+            "protected": [str(path) for path in protected],
+            "isolate": isolate,
+            "reference": reference,
+        }
         with theirs:
             self.process = subprocess.Popen(
                 [
@@ -128,12 +135,22 @@ class WorkerPool:
     """Run examples on ``size`` workers; ``submit`` returns a future of the ``RunResult``.
 
     ``protected`` paths are read-only to the examples where the system allows it
-    (``labo.runner.isolation``); ``isolate=False`` keeps the in-process guard only.
+    (``labo.runner.isolation``); ``isolate=False`` keeps the in-process guard only. With
+    ``reference`` (``labo.reference.description``), the workers run the examples against the
+    reference servers, outside a network namespace since those listen on the host's loopback.
     """
 
-    def __init__(self, size: int, protected: Sequence[Path] = (), *, isolate: bool = True) -> None:
+    def __init__(
+        self,
+        size: int,
+        protected: Sequence[Path] = (),
+        *,
+        isolate: bool = True,
+        reference: dict[str, Any] | None = None,
+    ) -> None:
         self._protected = tuple(protected)
-        self._isolate = isolate
+        self._isolate = isolate and reference is None
+        self._reference = reference
         self._levels: set[str] = set()
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._threads = [
@@ -168,7 +185,7 @@ class WorkerPool:
                     continue
                 try:
                     if worker is None:
-                        worker = _Worker(self._protected, self._isolate)
+                        worker = _Worker(self._protected, self._isolate, self._reference)
                         self._levels.add(worker.isolation)
                     result = worker.run(job)
                     if result.leaked:  # nothing else may run where it left something behind

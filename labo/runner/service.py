@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from labo.runner.approval import approved_text
 from labo.runner.cache import ResultCache
@@ -60,12 +61,15 @@ class ExampleService:
         use_cache: bool,
         workers: int | None = None,
         protected: Sequence[Path] = (),
+        reference: dict[str, Any] | None = None,
     ) -> None:
         self.root = root
+        #: The reference servers' description: examples then run against them, one at a time.
+        self.reference = reference
         #: Read-only to the examples: the project, the site being built, the Python they run on.
         self.protected = _existing([root, *protected, Path(sys.prefix)])
         self.cache = ResultCache(root / CACHE_DIR) if use_cache else None
-        self._workers = workers or max(1, min(4, os.cpu_count() or 1))
+        self._workers = 1 if reference else workers or max(1, min(4, os.cpu_count() or 1))
         self._pool: WorkerPool | None = None
         self._futures: dict[tuple[str, float], Future[RunResult]] = {}
         self._lock = threading.Lock()
@@ -84,7 +88,7 @@ class ExampleService:
                 future.set_result(cached)
             else:
                 if self._pool is None:
-                    self._pool = WorkerPool(self._workers, self.protected)
+                    self._pool = WorkerPool(self._workers, self.protected, reference=self.reference)
                 future = self._pool.submit(example, timeout)
             self._futures[key] = future
         # Outside the lock: a future already done runs the callback here, and it takes the lock.

@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
     settings = json.loads(argv[2])
     try:
         level = _confine(settings)
-        _serve(connection, level)
+        _serve(connection, level, settings)
     except Exception:
         connection.send(("échec", traceback.format_exc()[-4000:]))
         return 1
@@ -51,13 +51,23 @@ def _confine(settings: dict[str, Any]) -> str:
     return isolation.GUARD_ONLY
 
 
-def _serve(connection: Connection, level: str) -> None:
-    """Serve jobs ``(root, relative)`` until the pipe sends None or closes."""
+def _lab(reference: dict[str, Any] | None) -> Any:
+    """The lab, or with ``reference`` (``labo.reference.description``) the reference one."""
+    if reference is not None:
+        from labo.reference.lab import ReferenceLab
+
+        return ReferenceLab(reference)
     from labo.lab import Lab
+
+    return Lab()
+
+
+def _serve(connection: Connection, level: str, settings: dict[str, Any]) -> None:
+    """Serve jobs ``(root, relative)`` until the pipe sends None or closes."""
     from labo.runner.execute import run_example
     from labo.runner.guard import Guard
 
-    with Lab() as lab:
+    with _lab(settings.get("reference")) as lab:
         guard = Guard(lab)
         guard.ensure()
         connection.send(("prêt", level))

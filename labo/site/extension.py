@@ -1,4 +1,5 @@
-"""The ``/// exemple | examples/…/x.py`` block: run the example, insert its code and transcript.
+"""The ``/// exemple | examples/…/x.py`` block: run the example, insert its code, its transcript
+and, from the committed files, what Postfix and Dovecot said (``labo.site.reference_tab``).
 
 A Python-Markdown extension (not a MkDocs plugin) so that any generator that runs Markdown
 extensions can build the site. Problems are logged as warnings naming the page, the line and the
@@ -22,6 +23,7 @@ from labo.render import render_error, render_example
 from labo.runner import approval, service
 from labo.runner.example import Example, ExampleError, resolve, title_of
 from labo.site import context
+from labo.site.reference_tab import reference_run
 from labo.site.references import (
     BLOCK_NAME,
     MAX_TIMEOUT,
@@ -202,6 +204,9 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
             carry_id=False,
         )
         return example.anchor, box
+    reference = reference_run(example)
+    if reference.problem is not None:
+        report(line, f"exemple {example.relative}", reference.problem)
     html = render_example(
         code=result.source,
         transcript=result.transcript,
@@ -210,6 +215,7 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
         caption=None,
         anchor=example.anchor,
         carry_id=False,
+        reference=reference,
     )
     return example.anchor, html
 

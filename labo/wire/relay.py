@@ -17,8 +17,8 @@ import asyncio
 import enum
 import logging
 import ssl
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from labo.identity import Service
@@ -66,6 +66,12 @@ class RelaySettings:
     server_context: ssl.SSLContext  # what the proxy presents to clients
     client_context: ssl.SSLContext  # how the proxy checks the lab server
     proxy_protocol: bool
+    #: Where the server listens: the lab's servers on 127.0.0.1, the reference servers on
+    #: their provider's own loopback address (``labo.reference``).
+    backend_host: str = BACKEND_HOST
+    #: Who a client nobody registered is, by its address: a reference Postfix relaying from
+    #: its provider's loopback address is that provider's MTA.
+    peers: Mapping[str, ClientInfo] = field(default_factory=dict)
 
 
 class _Unreachable(Exception):
@@ -147,6 +153,8 @@ class Relay:
         peer = self._transport(self.client).get_extra_info("peername")
         self._client_port = int(peer[1]) if peer else 0
         info = REGISTRY.claim(self._client_port) if self._client_port else None
+        if info is None and peer:
+            info = self.settings.peers.get(str(peer[0]))
         if info is None:
             info = ClientInfo(EXTERNAL_CLIENT, self.settings.hostname)
         self._client_address = info.address or DEVICES.address_for(info.label)
@@ -201,14 +209,14 @@ class Relay:
 
     async def _reach_server(self) -> None:
         loop = asyncio.get_running_loop()
-        port = self.settings.backend_port
+        host, port = self.settings.backend_host, self.settings.backend_port
         try:
-            await loop.create_connection(lambda: self.server, BACKEND_HOST, port)
+            await loop.create_connection(lambda: self.server, host, port)
         except OSError as exc:
             _log.warning(
                 "proxy %s : le serveur du labo (%s:%d) refuse la connexion : %s",
                 self.settings.service.name,
-                BACKEND_HOST,
+                host,
                 port,
                 exc,
             )

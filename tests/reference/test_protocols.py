@@ -13,6 +13,7 @@ import smtplib
 import ssl
 
 from labo.identity import ALICE, BOB
+from labo.reference.listing import postqueue_listing
 from labo.reference.servers import ReferenceServers
 
 MESSAGE = (
@@ -99,13 +100,26 @@ def test_imap_starttls_listener_disables_login_until_tls(
     assert status == "OK"
 
 
+def test_mail_for_example_net_waits_in_the_queue_its_server_being_down(
+    reference: ReferenceServers, tls: ssl.SSLContext
+) -> None:
+    with _submission(reference) as smtp:
+        smtp.starttls(context=tls)
+        smtp.login(ALICE.login, ALICE.password)
+        smtp.sendmail(ALICE.address, ["dave@example.net"], MESSAGE)
+    reference.wait_for_queues_empty(timeout=10)
+    listing = postqueue_listing(reference.config, reference.programs, "example.com")
+    assert "(connect to mail.example.net[203.0.113.25]:25: Connection refused)" in listing
+    assert "dave@example.net" in listing
+
+
 def test_mail_for_outside_the_lab_bounces_back_to_the_sender(
     reference: ReferenceServers, tls: ssl.SSLContext
 ) -> None:
     with _submission(reference) as smtp:
         smtp.starttls(context=tls)
         smtp.login(ALICE.login, ALICE.password)
-        smtp.sendmail(ALICE.address, ["quelquun@example.net"], MESSAGE)
+        smtp.sendmail(ALICE.address, ["quelquun@ailleurs.test"], MESSAGE)
     reference.wait_for_queues_empty(timeout=10)
     host, port = reference.endpoints[("example.com", "imaps")]
     with imaplib.IMAP4_SSL(host, port, ssl_context=tls, timeout=10) as imap:

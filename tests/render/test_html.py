@@ -17,6 +17,7 @@ from mkdocs.config import load_config
 
 from labo.render import render_error, render_example
 from labo.render.code import HIGHLIGHT_OPTIONS
+from labo.render.reference import ReferenceRun, french
 from labo.render.transcript import FOLD_AFTER
 from labo.wire.transcript import Event, Recorder, Transcript
 
@@ -151,6 +152,7 @@ def example(
     source_path: str = "examples/smtp/envoi.py",
     title: str = "Alice envoie un message",
     caption: str | None = None,
+    reference: ReferenceRun | None = None,
 ) -> str:
     return render_example(
         code=code,
@@ -159,6 +161,7 @@ def example(
         title=title,
         caption=caption,
         anchor=anchor,
+        reference=reference,
     )
 
 
@@ -380,10 +383,76 @@ def test_example_has_code_and_transcription_tabs_in_material_markup() -> None:
     assert len(tabset.one("tabbed-content").all("tabbed-block")) == 2
 
 
+# --- the third tab: what Postfix and Dovecot said ------------------------------------------------
+
+NB = "\u00a0"
+DECLARED = ReferenceRun(
+    smtp_transcript(1),
+    ("Postfix annonce aussi VRFY", "pas de serveur DNS côté référence : table de transport"),
+)
+
+
+def reference_tab(reference: ReferenceRun) -> Node:
+    return parse(example(smtp_transcript(1), reference=reference)).all("tabbed-block")[2]
+
+
+def test_a_reference_run_adds_a_third_tab_avec_postfix_et_dovecot() -> None:
+    tabset = parse(example(smtp_transcript(1), reference=DECLARED)).one("tabbed-set")
+    labels = [label.text() for label in tabset.one("tabbed-labels").all(tag="label")]
+    assert labels == ["Code", "Transcription", "Avec Postfix et Dovecot"]
+    assert tabset.attrs["data-tabs"].endswith(":3")
+    assert [("checked" in node.attrs) for node in tabset.all(tag="input")] == [True, False, False]
+
+
+def test_the_reference_transcript_is_rendered_like_the_lab_transcript() -> None:
+    same = ReferenceRun(smtp_transcript(20))
+    blocks = parse(example(smtp_transcript(20), reference=same)).all("tabbed-block")
+    lab, reference = (block.one("labo-transcript") for block in blocks[1:])
+    assert lab.attrs["id"] != reference.attrs["id"]
+    assert lab.attrs["data-copy"] == reference.attrs["data-copy"]
+    assert len(reference.all(tag="details")) == len(lab.all(tag="details")) == 1
+
+
+def test_the_reference_tab_notes_the_declared_reasons_in_one_line() -> None:
+    assert reference_tab(DECLARED).one("labo-reference__note").text() == (
+        f"Différences déclarées avec le labo{NB}: Postfix annonce aussi VRFY{NB}; "
+        f"pas de serveur DNS côté référence{NB}: table de transport."
+    )
+
+
+def test_a_reference_with_nothing_declared_says_so() -> None:
+    note = reference_tab(ReferenceRun(smtp_transcript(1))).one("labo-reference__note")
+    assert note.text() == "Aucune différence déclarée avec le labo."
+
+
+def test_a_declared_failure_shows_its_reason_and_the_transcript_up_to_the_stop() -> None:
+    tab = reference_tab(ReferenceRun(smtp_transcript(1), failure="Postfix suit l'horloge réelle"))
+    note = tab.one("labo-reference__note").text()
+    assert note.startswith(f"Échec déclaré{NB}: Postfix suit l’horloge réelle.")
+    assert "s’arrête là où il a échoué" in note
+    assert len(tab.all("labo-transcript")) == 1
+
+
+def test_a_declared_failure_with_an_empty_transcript_shows_only_the_reason() -> None:
+    tab = reference_tab(ReferenceRun(Transcript(), failure="pas de serveur DNS"))
+    assert "s’arrête" not in tab.one("labo-reference__note").text()
+    assert tab.all("labo-transcript") == []
+
+
+def test_a_missing_reference_shows_the_problem_in_place_of_the_transcript() -> None:
+    tab = reference_tab(ReferenceRun(problem=f"x.reference.txt manque{NB}: lancez <make>"))
+    assert tab.one("labo-reference__note").text() == f"x.reference.txt manque{NB}: lancez <make>"
+    assert tab.all("labo-transcript") == []
+
+
+def test_reasons_typed_with_ordinary_spaces_get_french_typography() -> None:
+    assert french("« a » : l'b ; c ? d !") == f"«{NB}a{NB}»{NB}: l’b{NB}; c{NB}? d{NB}!"
+
+
 def test_two_examples_on_one_page_share_no_id_and_no_tab_group() -> None:
     page = parse(
-        example(smtp_transcript(1), anchor="exemple-smtp-envoi")
-        + example(smtp_transcript(1), anchor="exemple-smtp-relais")
+        example(smtp_transcript(1), anchor="exemple-smtp-envoi", reference=DECLARED)
+        + example(smtp_transcript(1), anchor="exemple-smtp-relais", reference=DECLARED)
     )
     ids = [node.attrs["id"] for node in page.walk() if "id" in node.attrs]
     assert len(ids) == len(set(ids))
@@ -489,6 +558,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], str
     fragments = [
         example(smtp_transcript(20), anchor="exemple-smtp-envoi"),
         example(pop3_transcript(("RETR 1", ["+OK", *body(3), "."])), anchor="exemple-pop3"),
+        example(smtp_transcript(20), anchor="exemple-avec-reference", reference=DECLARED),
         render_error(title="Exemple en échec", message=HOSTILE, anchor="exemple-casse"),
     ]
     page = "# Essai\n\n" + "\n\nDu texte entre deux exemples.\n\n".join(fragments) + "\n"
@@ -501,7 +571,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], str
 
 def test_material_build_keeps_the_fragments_unchanged(built_site: tuple[list[str], str]) -> None:
     fragments, page = built_site
-    assert [fragment in page for fragment in fragments] == [True, True, True]
+    assert [fragment in page for fragment in fragments] == [True, True, True, True]
     assert 'href="assets/labo.css"' in page
 
 

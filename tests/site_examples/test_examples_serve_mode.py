@@ -19,6 +19,7 @@ import markdown
 import pytest
 from example_projects import FAILING_ASSERT, FAILING_LINE, SMTP_NOOP, block
 
+from labo.reference.declarations import declarations_path, reference_path
 from labo.runner import approval, service
 from labo.runner.example import resolve
 from labo.site import context
@@ -200,9 +201,13 @@ def test_a_misspelt_block_name_is_reported(convert: Callable[[str], str]) -> Non
 # -- a passing example --------------------------------------------------------------------------
 
 
+#: What the test's "Postfix" says instead of the lab's greeting, in the approved reference.
+POSTFIX_GREETING = "220 mx.example.org ESMTP Postfix (Debian/GNU)"
+
+
 @pytest.fixture
-def approved_example(project: Path, example_file: Callable[[str, str], str]) -> str:
-    """An SMTP example with its approved transcript, produced by the lab as ``bless`` does."""
+def lab_approved_example(project: Path, example_file: Callable[[str, str], str]) -> str:
+    """An SMTP example with its approved lab transcript, produced by the lab as ``bless`` does."""
     reference = example_file("smtp/bonjour.py", SMTP_NOOP)
     runner = service.ExampleService(project, use_cache=False, workers=1)
     try:
@@ -214,6 +219,21 @@ def approved_example(project: Path, example_file: Callable[[str, str], str]) -> 
     return reference
 
 
+@pytest.fixture
+def approved_example(project: Path, lab_approved_example: str) -> str:
+    """The same example with an approved reference transcript and one declared difference."""
+    example = resolve(project, lab_approved_example)
+    lab = example.approved_path.read_text(encoding="utf-8")
+    greeting = next(line for line in lab.splitlines() if "S: 220 " in line)
+    reference = lab.replace(greeting, greeting.split("S: ")[0] + "S: " + POSTFIX_GREETING)
+    reference_path(example.path).write_text(reference, encoding="utf-8")
+    declarations_path(example.path).write_text(
+        "capacités (smtp) seulement côté référence : VRFY | Postfix annonce aussi VRFY\n",
+        encoding="utf-8",
+    )
+    return lab_approved_example
+
+
 def test_a_passing_example_shows_its_code_and_its_transcript(
     convert: Callable[[str], str], approved_example: str, warnings: Callable[[], list[str]]
 ) -> None:
@@ -222,6 +242,28 @@ def test_a_passing_example_shows_its_code_and_its_transcript(
     assert "220 mx.example.org ESMTP" in html
     assert "local_hostname" in html
     assert warnings() == []
+
+
+def test_a_passing_example_shows_what_postfix_said_in_a_third_tab(
+    convert: Callable[[str], str], approved_example: str
+) -> None:
+    html = convert(block(approved_example))
+    assert ">Avec Postfix et Dovecot</label>" in html
+    assert POSTFIX_GREETING in html
+    assert f"Différences déclarées avec le labo{NB}: Postfix annonce aussi VRFY." in html
+
+
+def test_an_example_without_reference_transcript_names_page_example_and_command(
+    convert: Callable[[str], str],
+    lab_approved_example: str,
+    warnings: Callable[[], list[str]],
+) -> None:
+    context.set_page("docs/essai.md", first_line=1)
+    html = convert(block(lab_approved_example))
+    [warning] = warnings()
+    assert warning.startswith(f"docs/essai.md, ligne 1, exemple {lab_approved_example}{NB}: ")
+    assert f"python -m labo bless --reference {lab_approved_example}" in warning
+    assert "bonjour.reference.txt manque" in html
 
 
 # -- the hook under `mkdocs serve` --------------------------------------------------------------
