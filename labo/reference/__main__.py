@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         programs = ensure_installed()
         if args.install_only:
-            print(f"Postfix et Dovecot sont installés{NB}.")
+            print("Postfix et Dovecot sont installés.")
             return 0
         if args.smoke:
             return _smoke(programs)
