@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import weakref
 from asyncio import StreamReader, StreamWriter
 from collections.abc import Callable
 from contextlib import AsyncExitStack, closing
@@ -81,8 +82,10 @@ class ImapBackend:
         # inherits from here; without it, it silently falls back to a default.
         self._config.apply_context()
         store = self._ctx.store
-        _prepare_mailboxes(store)
-        store.on_reset(partial(_prepare_mailboxes, store))
+        if store not in _PREPARED:  # both IMAP services of a provider share one store
+            _PREPARED.add(store)
+            _prepare_mailboxes(store)
+            store.on_reset(partial(_prepare_mailboxes, store))
         self._stop_listening_to_store = self._changes.listen(store)
         listener = socket.create_server(("127.0.0.1", 0))
         listener.setblocking(False)
@@ -203,6 +206,10 @@ class ImapBackend:
             ssl_handshake_timeout=HANDSHAKE_TIMEOUT if self._implicit_tls else None,
         )
         return reader, await opened
+
+
+#: The stores whose mailboxes an IMAP service already prepares at each reset.
+_PREPARED: weakref.WeakSet[MailStore] = weakref.WeakSet()
 
 
 def _prepare_mailboxes(store: MailStore) -> None:
