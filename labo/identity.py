@@ -192,4 +192,3 @@ def user_by_address(address: str) -> User | None:
 def is_local_domain(address: str) -> bool:
     """True when ``address`` belongs to one of the lab's providers."""
     return provider_of(address) is not None
-

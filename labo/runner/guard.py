@@ -38,9 +38,7 @@ class Guard:
         """Install the guard if it is off, then prove it refuses; raise ``GuardBroken`` if not."""
         if not netmap.is_active():
             lab = self._lab
-            netmap.install(
-                lab.endpoints(), allowed_ports=lab.backend_ports(), ca_file=lab.ca_file
-            )
+            netmap.install(lab.endpoints(), allowed_ports=lab.backend_ports(), ca_file=lab.ca_file)
         self._functions = _installed_functions()
         problem = _refusal_problem()
         if problem:
