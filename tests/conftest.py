@@ -9,9 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from loop_thread import LoopThread
 
 from labo import netmap
 from labo.lab import Lab
+
+
+@pytest.fixture(scope="module")
+def loop_thread() -> Iterator[LoopThread]:
+    """A background event loop for the servers a test module starts alone."""
+    thread = LoopThread()
+    yield thread
+    thread.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,10 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
+from loop_thread import LoopThread
 
 from labo.dns import DnsServer
-from tests.dns.conftest import DKIM_OWNER, TIMEOUT, LoopThread
+from tests.dns.conftest import DKIM_OWNER, TIMEOUT
 
 
 def ask(server: DnsServer, name: str, rdtype: str) -> dns.message.Message:

@@ -9,13 +9,13 @@ import hashlib
 import logging
 import poplib
 import socket
-import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+from loop_thread import LoopThread
 
 from labo import pop3
 from labo.context import LabContext, LabOptions
@@ -27,7 +27,6 @@ from labo.tls import LabTLS
 #: The name the servers under test present (a context plays example.org).
 SERVER_NAME = "pop.example.org"
 
-T = TypeVar("T")
 
 ALICE, BOB = USERS
 TIMEOUT = 5.0
@@ -47,32 +46,6 @@ UNTERMINATED = b"Subject: Sans fin\r\n\r\nderniere ligne sans CRLF"
 
 
 # -- the lab under test ---------------------------------------------------------------------------
-
-
-class LoopThread:
-    """An event loop in a background thread, like the lab's; records what would go unnoticed."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.unhandled: list[dict[str, Any]] = []
-        self.loop.set_exception_handler(lambda _loop, context: self.unhandled.append(context))
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(TIMEOUT)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(TIMEOUT)
-        self.loop.close()
-
-
-@pytest.fixture(scope="module")
-def loop_thread() -> Iterator[LoopThread]:
-    thread = LoopThread()
-    yield thread
-    thread.stop()
 
 
 @pytest.fixture(scope="module")
