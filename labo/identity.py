@@ -154,19 +154,10 @@ FIRST_DEVICE_HOST = 101
 USERS: tuple[User, ...] = tuple(u for p in PROVIDERS.values() for u in p.users)
 DOMAINS: tuple[str, ...] = tuple(PROVIDERS)
 
-#: Every server name on the lab's Internet, the outsider's included.
-HOSTS: tuple[Host, ...] = (*(h for p in PROVIDERS.values() for h in p.hosts.values()), OUTSIDER)
-
 
 def provider_of(address_or_domain: str) -> Provider | None:
     """The provider hosting ``alice@example.com`` or ``example.com`` (case-insensitive)."""
     return PROVIDERS.get(address_or_domain.rpartition("@")[2].lower().rstrip("."))
-
-
-def provider_by_hostname(name: str) -> Provider | None:
-    """The provider one of whose names is ``name`` (``imap.example.org``, ``mx.example.org``)."""
-    name = name.lower().rstrip(".")
-    return next((p for p in PROVIDERS.values() if name in p.hostnames), None)
 
 
 def provider_by_address(address: str) -> Provider | None:
@@ -187,8 +178,3 @@ def user_by_address(address: str) -> User | None:
     """Return the user who receives mail at ``address`` (case-insensitive), if any."""
     address = address.lower()
     return next((u for u in USERS if u.address.lower() == address), None)
-
-
-def is_local_domain(address: str) -> bool:
-    """True when ``address`` belongs to one of the lab's providers."""
-    return provider_of(address) is not None

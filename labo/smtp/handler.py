@@ -18,6 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from labo.context import LabContext
 from labo.dns.resolver import DnsError, LabResolver
+from labo.senderauth import check, sign
 from labo.smtp.auth import authenticated_user
 from labo.smtp.delivery import crlf_lines
 from labo.smtp.headers import Arrival, angle, protocol_keyword, received_header
@@ -191,8 +192,6 @@ class DeliveryHandler:
 
     def _signed(self, content: bytes) -> bytes:
         """The MSA signs its own domain's mail with DKIM (RFC 6376), like OpenDKIM would."""
-        from labo.senderauth import sign
-
         try:
             return sign(content, self._ctx.provider.domain, self._ctx.clock.now()) + content
         except ValueError as error:  # no From:, say: sent unsigned, as a signing milter would
@@ -201,8 +200,6 @@ class DeliveryHandler:
 
     async def _checked(self, content: bytes, arrival: Arrival, mail_from: str) -> bytes | str:
         """SPF, DKIM and DMARC on the MX: the Authentication-Results field, or the refusal."""
-        from labo.senderauth import check
-
         dns = self._ctx.shared.dns
         if dns is None:  # a server started alone, without the lab's DNS
             return b""
