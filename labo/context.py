@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from labo.clock import LabClock
 from labo.identity import PROVIDERS, USERS, Provider, Service
+from labo.queue import queue_listing
 from labo.store import MailStore
 from labo.tls import LabTLS, ProviderTLS
 
@@ -99,6 +100,10 @@ class LabContext:
     @options.setter
     def options(self, value: LabOptions) -> None:
         self.shared.options = value
+
+    def queue_listing(self) -> str:
+        """The provider's queue as ``postqueue -p`` prints it (empty before its MTA starts)."""
+        return queue_listing(self.mta.queue.entries() if self.mta is not None else [])
 
     def hostname_for(self, service: Service) -> str:
         """The name this provider's server of ``service`` greets with and signs as."""

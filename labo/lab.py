@@ -23,6 +23,7 @@ from labo.clock import LabClock
 from labo.context import LabContext, LabOptions, LabShared
 from labo.dns.resolver import configure_default_resolver, forget_default_resolver
 from labo.identity import PROVIDERS, SERVICES, USERS, User, provider_of
+from labo.store import MailStore
 from labo.tls import LabTLS
 from labo.wire.labels import DEVICES, REGISTRY
 from labo.wire.transcript import Recorder, Transcript
@@ -230,7 +231,7 @@ class Lab:
             raise LookupError(f"« {address_or_domain} » n'est pas un domaine du labo")
         return self.contexts[provider.domain]
 
-    def store_of(self, user: User) -> Any:
+    def store_of(self, user: User) -> MailStore:
         """The mail store that keeps ``user``'s mailboxes (``labo.store.MailStore``)."""
         return self.context_of(user.address).store
 

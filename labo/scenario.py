@@ -83,13 +83,7 @@ def deposer(
 
 def file_attente(domaine: str) -> str:
     """The queue of the provider of ``domaine``, as ``postqueue -p`` prints it."""
-    from labo.queue import queue_listing
-
-    context = current_lab().context_of(domaine)
-    if hasattr(context, "queue_listing"):  # the reference lab: Postfix's own postqueue -p
-        return str(context.queue_listing())
-    mta = context.mta
-    return queue_listing(mta.queue.entries() if mta is not None else [])
+    return current_lab().context_of(domaine).queue_listing()
 
 
 def avancer_horloge(*, minutes: float = 0, heures: float = 0, jours: float = 0) -> None:
