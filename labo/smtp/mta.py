@@ -36,6 +36,10 @@ from labo.smtp.headers import angle
 UNKNOWN_USER = "550 5.1.1 {rcpt}: Recipient address rejected: User unknown in virtual mailbox table"
 
 
+#: A mailbox write that failed: the queue keeps the message and tries again later.
+WRITE_FAILURE = Temporary("451 4.3.0 Error: queue file write error")
+
+
 class Mta:
     """The queue and deliveries of one provider (``ctx``), on the lab's event loop."""
 
@@ -114,7 +118,7 @@ class Mta:
                     self._ctx.store, users, entry.read_message(), mail_from=entry.mail_from
                 )
             except DeliveryError:
-                return {rcpt: _deferred() for rcpt in recipients}
+                return dict.fromkeys(recipients, WRITE_FAILURE)
         return outcomes
 
     def _relay(self, entry: QueueEntry, recipients: Sequence[str]) -> dict[str, Outcome]:
@@ -146,7 +150,3 @@ class Mta:
 
 def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
-
-
-def _deferred() -> Outcome:
-    return Temporary("451 4.3.0 Error: queue file write error")

@@ -4,7 +4,7 @@ The text form is what gets approved and committed next to each example, so it is
 line-oriented and readable in a pull-request diff::
 
     [1] ** ouverture : « client » → smtp.example.com:587 (submission)
-    [1] S: 220 mail.example.net ESMTP
+    [1] S: 220 smtp.example.com ESMTP
     [1] C: EHLO client.example.com
     [1] ** TLS établi : TLSv1.3, TLS_AES_256_GCM_SHA384
     [1] ** fermeture
