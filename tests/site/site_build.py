@@ -6,8 +6,11 @@ the command line; builds of several project copies can then run side by side.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -32,8 +35,18 @@ class BuildResult:
     site_dir: Path
 
 
+def kill_group(process: subprocess.Popen[str]) -> None:
+    """Kill ``process`` and everything in its process group, if any is still there."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 def start_build(project: Path, site_dir: Path) -> subprocess.Popen[str]:
-    """Start `mkdocs build --strict` in ``project``; collect it with :func:`finish_build`."""
+    """Start `mkdocs build --strict` in ``project``, leader of a process group of its own.
+
+    Collect it with :func:`finish_build`, which kills the group whatever happens, so that a
+    build that times out, or a test that fails meanwhile, leaves no worker behind.
+    """
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")  # drop Material's banner from the output
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)]
     return subprocess.Popen(
@@ -44,16 +57,21 @@ def start_build(project: Path, site_dir: Path) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
         encoding="utf-8",
+        start_new_session=True,
     )
 
 
 def finish_build(process: subprocess.Popen[str], site_dir: Path) -> BuildResult:
-    """Wait for a build started by :func:`start_build` and return what it printed."""
+    """Wait for a build started by :func:`start_build`; return what it printed."""
     try:
         output, _ = process.communicate(timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        process.kill()
+        kill_group(process)
         output, _ = process.communicate()
+    finally:
+        kill_group(process)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
     return BuildResult(process.returncode, output, site_dir)
 
 
@@ -74,6 +92,30 @@ def copy_project(destination: Path) -> Path:
         else:
             shutil.copy2(source, destination / name)
     return destination
+
+
+#: The ``nav:`` section of mkdocs.yml, up to the next top-level key or the end of the file.
+NAV_SECTION = re.compile(r"^nav:\n(?:[ #].*\n|\n)*", re.MULTILINE)
+
+
+def one_page_project(destination: Path, pages: dict[str, str]) -> Path:
+    """A copy whose site has only ``pages`` (name: Markdown), in that order in the nav.
+
+    Most defects concern one page; building the whole site around it would only repeat, for each
+    defect, the work of the full build that other tests already check.
+    """
+    project = copy_project(destination)
+    docs = project / "docs"
+    for page in docs.glob("*.md"):
+        page.unlink()
+    for name, text in pages.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    config = project / "mkdocs.yml"
+    nav = "nav:\n" + "".join(f"  - {Path(name).stem}: {name}\n" for name in pages)
+    text, count = NAV_SECTION.subn(lambda _: nav, config.read_text(encoding="utf-8"))
+    assert count == 1, "mkdocs.yml has no nav section"
+    config.write_text(text, encoding="utf-8")
+    return project
 
 
 def built_page(site_dir: Path, source: str) -> Path:

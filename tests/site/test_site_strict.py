@@ -1,7 +1,9 @@
 """A strict build refuses a broken site: each test builds a copy with one defect injected.
 
-The copies are built side by side (one child process each) to keep the module fast, and an
-untouched copy is built too, so that a failure can only come from the injected defect.
+The copies are two-page sites with the project's configuration, theme and hooks (the defects
+concern MkDocs' own checks, which do not depend on the rest of the pages); an untouched copy is
+built too, so that a failure can only come from the injected defect. They are built a core's
+worth at a time, each in its own process group.
 """
 
 from __future__ import annotations
@@ -10,7 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from site_build import BuildResult, copy_project, finish_build, start_build
+from build_pool import build_all
+from site_build import BuildResult, one_page_project
+
+PAGES = {
+    "index.md": "# Accueil\n\nVoir [le trajet](trajet.md).\n",
+    "trajet.md": "# Le trajet\n\nAlice écrit à Bob.\n",
+}
 
 
 def _no_defect(project: Path) -> None:
@@ -41,13 +49,12 @@ DEFECTS: dict[str, Callable[[Path], None]] = {
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuildResult]:
-    started = {}
+    projects = {}
     for name, inject in DEFECTS.items():
-        project = copy_project(tmp_path_factory.mktemp(name) / "projet")
+        project = one_page_project(tmp_path_factory.mktemp(name) / "projet", PAGES)
         inject(project)
-        site_dir = project / "site"
-        started[name] = (start_build(project, site_dir), site_dir)
-    return {name: finish_build(process, site_dir) for name, (process, site_dir) in started.items()}
+        projects[name] = (project, project / "site")
+    return build_all(projects)
 
 
 def test_copy_without_defect_builds(builds: dict[str, BuildResult]) -> None:

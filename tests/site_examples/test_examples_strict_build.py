@@ -1,9 +1,11 @@
 """`mkdocs build --strict` refuses a page whose example is broken, and tells the author what to do.
 
-Each defect is injected into its own copy of the project, and all copies are built side by side
-(one child process each, as on the command line); two untouched copies are built too, so that a
-failure can only come from the injected defect, and so that their pages can be compared byte for
-byte. Every warning must name the page, the file line of the block and the example.
+Each defect is injected into its own one-page copy of the project (the SMTP page reduced to one
+example the site shows), and the copies are built a core's worth at a time, one child process
+each, as on the command line; a one-page copy without defect is built too, so that a failure can
+only come from the injected defect, and two untouched copies of the whole site, so that their
+pages can be compared byte for byte. Every warning must name the page, the file line of the
+block and the example.
 """
 
 from __future__ import annotations
@@ -31,19 +33,21 @@ from example_projects import (
     write_example,
 )
 from serve_process import ServeProcess
-from site_build import BuildResult, built_page, copy_project
+from site_build import BuildResult, built_page, copy_project, one_page_project
 
 from labo.runner.example import resolve
 from labo.site.references import scan_docs
 
 NB = "\u00a0"
 
-#: The module's fixture runs sixteen builds, a core's worth at a time; each has its own time-out
+#: The module's fixture runs fifteen builds, a core's worth at a time; each has its own time-out
 #: (``BUILD_TIMEOUT_S``), so the first test may wait longer than the suite's default allows.
 pytestmark = pytest.mark.timeout(900)
 PAGE = "docs/smtp.md"
 #: An example the page already shows, with its approved transcript.
 SHOWN = "examples/smtp/relais_port_25.py"
+#: The SMTP page of the one-page copies: a title and the example above.
+ONE_PAGE = f"# SMTP\n\nUne page réduite à un exemple.\n\n{block(SHOWN)}"
 #: MkDocs' exit status when ``--strict`` turns warnings into a failure (a killed build is < 0).
 STRICT_FAILURE = 1
 #: How long the child processes of finished builds get to disappear before they count as leaks.
@@ -140,6 +144,11 @@ DEFECTS: dict[str, Callable[[Path], Defect]] = {
     "unclosed": _block_never_closed,
 }
 CLEAN = ("clean", "clean_again")
+ONE_PAGE_CLEAN = "one_page"
+
+
+def _one_page_copy(destination: Path) -> Path:
+    return one_page_project(destination, {"smtp.md": ONE_PAGE})
 
 
 @dataclass(frozen=True)
@@ -174,13 +183,13 @@ class Builds:
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     base = tmp_path_factory.mktemp("copies")
-    serving = copy_project(base / "serve")
+    serving = _one_page_copy(base / "serve")
     _example_that_raises(serving)
     # The server builds the site once, alone, before the builds: never more builds than cores.
     served = Served(*ServeProcess(serving).fetch_then_stop("/smtp/"))
     projects, defects = {}, {}
-    for name in (*CLEAN, *DEFECTS):
-        project = copy_project(base / name)
+    for name in (*CLEAN, ONE_PAGE_CLEAN, *DEFECTS):
+        project = copy_project(base / name) if name in CLEAN else _one_page_copy(base / name)
         defects[name] = DEFECTS[name](project) if name in DEFECTS else None
         projects[name] = (project, project / "site")
     built = {name: Built(result, defects[name]) for name, result in build_all(projects).items()}
@@ -332,6 +341,12 @@ def test_an_unclosed_block_asks_for_the_closing_fence(builds: Builds) -> None:
 
 
 # -- clean copies -------------------------------------------------------------------------------
+
+
+def test_the_one_page_copy_builds_without_warning(builds: Builds) -> None:
+    result = builds.built[ONE_PAGE_CLEAN].result
+    assert result.returncode == 0, result.output
+    assert warnings_of(result.output) == []
 
 
 def test_a_clean_copy_builds_without_warning(builds: Builds) -> None:
