@@ -1,7 +1,12 @@
-"""Fixtures shared by the whole suite: one lab started for the session, reset for each test.
+"""Fixtures shared by the whole suite, and how pytest-xdist shares the suite between workers.
 
 Starting the lab costs tens of milliseconds and resetting it a few, so tests share one lab and
 each starts from a freshly installed server, as every example does under the build runner.
+
+`make test` runs the suite on one xdist worker per core (``--dist loadgroup``). Each test module
+is one unit of work, so a module's fixtures run once; the reference tests are one unit, so one
+set of Postfix and Dovecot instances serves them all. Modules marked ``long_setup`` are handed
+out first, so that the longest units do not start last and leave a worker idle at the end.
 """
 
 from __future__ import annotations
@@ -13,6 +18,29 @@ from loop_thread import LoopThread
 
 from labo import netmap
 from labo.lab import Lab
+
+#: Tests under this folder share session fixtures (the reference servers): one unit of work.
+ONE_UNIT_FOLDERS = ("reference",)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "long_setup: a module whose fixtures take long; run it among the first"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(_unit_of_work(item)))
+    items.sort(key=lambda item: item.get_closest_marker("long_setup") is None)
+
+
+def _unit_of_work(item: pytest.Item) -> str:
+    module = item.path.relative_to(item.config.rootpath).as_posix()
+    folder = module.split("/")[1] if module.count("/") >= 2 else ""
+    return folder if folder in ONE_UNIT_FOLDERS else module
 
 
 @pytest.fixture(scope="module")

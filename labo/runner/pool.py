@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import shutil
 import socket
@@ -62,6 +63,7 @@ class _Worker:
             "protected": [str(path) for path in protected],
             "isolate": isolate,
             "reference": reference,
+            "parent": os.getpid(),
         }
         with theirs:
             self.process = subprocess.Popen(

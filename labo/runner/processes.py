@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import signal
+import threading
 from pathlib import Path
 
 _PROC = Path("/proc")
@@ -91,3 +93,26 @@ def kill_tree(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)
+
+
+def end_with_parent(parent: int) -> None:
+    """When process ``parent`` ends, kill this process's descendants, then this process.
+
+    A build killed with SIGKILL cannot stop its workers, which run in sessions of their own; a
+    thread waits on a pidfd of the parent (no polling) and ends the worker, with whatever an
+    example started, as soon as the parent is gone. Where pidfds are missing (not Linux), the
+    worker still ends when its pipe closes between two examples.
+    """
+    if not hasattr(os, "pidfd_open"):
+        return
+    try:
+        descriptor = os.pidfd_open(parent)
+    except OSError:  # already gone
+        os._exit(1)
+
+    def wait() -> None:
+        select.select([descriptor], [], [])
+        kill_descendants(os.getpid())
+        os._exit(1)
+
+    threading.Thread(target=wait, name="fin-avec-le-parent", daemon=True).start()

@@ -6,7 +6,8 @@ replaces a worker as soon as an example left something behind in it.
 
 Started by ``labo.runner.pool`` as ``python -m labo.runner.worker FD SETTINGS`` with a minimal
 environment, in its own session, in a fresh temporary directory; ``FD`` is its end of a socket
-pair, ``SETTINGS`` a JSON object: ``{"protected": [paths made read-only], "isolate": bool}``.
+pair, ``SETTINGS`` a JSON object: ``{"protected": [paths made read-only], "isolate": bool,
+"parent": pid}``; the worker ends with its parent, even one killed with SIGKILL.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def main(argv: list[str]) -> int:
     settings = json.loads(argv[2])
     try:
         level = _confine(settings)
+        if "parent" in settings:
+            processes.end_with_parent(int(settings["parent"]))
         _serve(connection, level, settings)
     except Exception:
         connection.send(("échec", traceback.format_exc()[-4000:]))

@@ -14,6 +14,9 @@ from labo.runner.example import all_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: One run of every example against the reference servers: among the first units of work.
+pytestmark = pytest.mark.long_setup
+
 
 @pytest.fixture(scope="module")
 def verdicts(servers_available: None) -> dict[str, Verdict]:

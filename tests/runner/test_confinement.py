@@ -178,3 +178,60 @@ def test_a_subprocess_cannot_reach_a_loopback_listener_outside_the_lab(
         ).replace("{port}", str(port))
         result = run(pool, project, "detour.py", body)
     assert result.ok, result.error
+
+
+#: Connects with libc's own connect(), below Python's socket module and its audit hooks.
+CTYPES_CONNECT = """
+import ctypes, socket, struct
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.socket(socket.AF_INET, socket.SOCK_STREAM, 0)
+address = struct.pack("!HH4s8x", socket.AF_INET, PORT, socket.inet_aton("127.0.0.1"))
+address = struct.pack("=H", socket.AF_INET) + address[2:]
+result = libc.connect(fd, address, len(address))
+libc.close(fd)
+assert result != 0, "connect() a joint un serveur hors du labo"
+"""
+
+
+@pytest.mark.skipif(not available(), reason="namespaces Linux indisponibles ici")
+def test_a_ctypes_connect_cannot_reach_a_loopback_listener_outside_the_lab(
+    pool: WorkerPool, project: Path
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        result = run(pool, project, "ctypes_connect.py", CTYPES_CONNECT.replace("PORT", str(port)))
+    assert result.ok, result.error
+
+
+@pytest.mark.skipif(not available(), reason="namespaces Linux indisponibles ici")
+def test_a_unix_socket_outside_the_project_is_out_of_reach(
+    pool: WorkerPool, project: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "ecoute.sock"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        listener.listen()
+        body = (
+            "import socket\n"
+            "with socket.socket(socket.AF_UNIX) as client:\n"
+            f"    assert client.connect_ex({str(path)!r}) != 0, 'socket unix atteinte'\n"
+        )
+        result = run(pool, project, "unix_socket.py", body)
+    assert result.ok, result.error
+
+
+@pytest.mark.skipif(not available(), reason="namespaces Linux indisponibles ici")
+def test_a_subprocess_cannot_reach_a_unix_socket_in_the_shared_temporary_directory(
+    pool: WorkerPool, project: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "ecoute.sock"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        listener.listen()
+        code = f"import socket; socket.socket(socket.AF_UNIX).connect({str(path)!r})"
+        body = (
+            "import subprocess, sys\n"
+            f"assert subprocess.run([sys.executable, '-c', {code!r}]).returncode != 0\n"
+        )
+        result = run(pool, project, "unix_detour.py", body)
+    assert result.ok, result.error

@@ -1,41 +1,42 @@
-"""Strict builds of several project copies, no more at once than the machine has cores.
+"""Strict builds of several project copies, as many at once as there are free build slots.
 
 Starting a dozen builds together on a busy two-core machine makes each one slow enough to hit
-its time-out. Each build runs in its own process group (see ``site_build.start_build``), so a
-build that times out, or a test that fails while builds run, takes its workers with it.
+its time-out; ``build_slots`` caps the builds of every test worker together at the cores. Each
+build runs in its own process group (see ``site_build.start_build``), so a build that times out,
+or a test that fails while builds run, takes its workers with it.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
-from site_build import BuildResult, finish_build, kill_group, start_build
-
-#: How many builds may run at once: the cores this process may use.
-PARALLEL_BUILDS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+import build_slots
+from site_build import BuildResult, RunningBuild, finish_build, kill_group, start_build
 
 
-def build_all(
-    projects: dict[str, tuple[Path, Path]], parallel: int = PARALLEL_BUILDS
-) -> dict[str, BuildResult]:
-    """Build each ``name: (project, site_dir)``, ``parallel`` at a time; results by name.
+def build_all(projects: dict[str, tuple[Path, Path]]) -> dict[str, BuildResult]:
+    """Build each ``name: (project, site_dir)``; results by name.
 
-    Builds end in the order they started (each is waited for in turn), which is enough: they
-    take about as long as one another.
+    A build starts when a slot is free; while this call already runs builds it never waits for
+    another slot (that could deadlock with another worker doing the same) but for its own
+    oldest build. Builds end in the order they started, which is enough: they take about as
+    long as one another.
     """
     pending = list(projects.items())
-    running: list[tuple[str, subprocess.Popen[str], Path]] = []
+    running: list[tuple[str, RunningBuild]] = []
     results: dict[str, BuildResult] = {}
     try:
         while pending or running:
-            while pending and len(running) < parallel:
+            while pending:
+                slot = build_slots.try_acquire() if running else build_slots.acquire()
+                if slot is None:
+                    break
                 name, (project, site_dir) = pending.pop(0)
-                running.append((name, start_build(project, site_dir), site_dir))
-            name, process, site_dir = running.pop(0)
-            results[name] = finish_build(process, site_dir)
+                running.append((name, start_build(project, site_dir, slot)))
+            name, build = running.pop(0)
+            results[name] = finish_build(build)
     finally:
-        for _, process, _ in running:  # a failure above: no build outlives the fixture
-            kill_group(process)
+        for _, build in running:  # a failure above: no build outlives the fixture
+            kill_group(build.process)
+            build.slot.release()
     return {name: results[name] for name in projects}

@@ -16,6 +16,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import build_slots
+from build_slots import BuildSlot
+
 REPO = Path(__file__).resolve().parents[2]
 
 #: What a build reads: the configuration, the pages, the shared snippets, CONTRIBUTING.md and
@@ -26,6 +29,15 @@ PROJECT_FILES = ("mkdocs.yml", "docs", "includes", "hooks", "CONTRIBUTING.md", "
 OPTIONAL_PROJECT_FILES = ("examples",)
 
 BUILD_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class RunningBuild:
+    """A build started by :func:`start_build`, with the build slot it holds."""
+
+    process: subprocess.Popen[str]
+    site_dir: Path
+    slot: BuildSlot
 
 
 @dataclass(frozen=True)
@@ -41,28 +53,36 @@ def kill_group(process: subprocess.Popen[str]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def start_build(project: Path, site_dir: Path) -> subprocess.Popen[str]:
+def start_build(project: Path, site_dir: Path, slot: BuildSlot | None = None) -> RunningBuild:
     """Start `mkdocs build --strict` in ``project``, leader of a process group of its own.
 
-    Collect it with :func:`finish_build`, which kills the group whatever happens, so that a
-    build that times out, or a test that fails meanwhile, leaves no worker behind.
+    The build runs in ``slot`` (one is waited for when none is given). Collect it with
+    :func:`finish_build`, which kills the group whatever happens, so that a build that times
+    out, or a test that fails meanwhile, leaves no worker behind.
     """
+    slot = slot or build_slots.acquire()
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")  # drop Material's banner from the output
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)]
-    return subprocess.Popen(
-        command,
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        start_new_session=True,
-    )
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            start_new_session=True,
+        )
+    except BaseException:
+        slot.release()
+        raise
+    return RunningBuild(process, site_dir, slot)
 
 
-def finish_build(process: subprocess.Popen[str], site_dir: Path) -> BuildResult:
-    """Wait for a build started by :func:`start_build`; return what it printed."""
+def finish_build(build: RunningBuild) -> BuildResult:
+    """Wait for a build started by :func:`start_build`, free its slot; return what it printed."""
+    process = build.process
     try:
         output, _ = process.communicate(timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -70,13 +90,14 @@ def finish_build(process: subprocess.Popen[str], site_dir: Path) -> BuildResult:
         output, _ = process.communicate()
     finally:
         kill_group(process)
+        build.slot.release()
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5)
-    return BuildResult(process.returncode, output, site_dir)
+    return BuildResult(process.returncode, output, build.site_dir)
 
 
 def build(project: Path, site_dir: Path) -> BuildResult:
-    return finish_build(start_build(project, site_dir), site_dir)
+    return finish_build(start_build(project, site_dir))
 
 
 def copy_project(destination: Path) -> Path:

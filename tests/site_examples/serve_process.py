@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import build_slots
+
 #: How long the server may take to build the site and answer (it shares the CPU with builds).
 READY_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 30.0
@@ -26,18 +28,26 @@ class ServeProcess:
 
     def __init__(self, project: Path) -> None:
         self.port = _free_loopback_port()
+        self.slot = build_slots.acquire()  # the server builds the site: it counts as a build
         env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
         address = f"127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "--dev-addr", address],
-            cwd=project,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            start_new_session=True,  # its own process group: stopped with all it started
-        )
+        self.process = self._start(project, env, address)
+
+    def _start(self, project: Path, env: dict[str, str], address: str) -> subprocess.Popen[str]:
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "--dev-addr", address],
+                cwd=project,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                encoding="utf-8",
+                start_new_session=True,  # its own process group: stopped with all it started
+            )
+        except BaseException:
+            self.slot.release()
+            raise
 
     def fetch_then_stop(self, path: str) -> tuple[str | None, str]:
         """The page at ``path`` once the server answers (None if it never does), and the log."""
@@ -78,6 +88,7 @@ class ServeProcess:
                 output, _ = self.process.communicate()
         finally:
             self._kill_group()
+            self.slot.release()
         return output
 
     def _kill_group(self) -> None:

@@ -42,7 +42,7 @@ NB = "\u00a0"
 
 #: The module's fixture runs fifteen builds, a core's worth at a time; each has its own time-out
 #: (``BUILD_TIMEOUT_S``), so the first test may wait longer than the suite's default allows.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.long_setup]
 PAGE = "docs/smtp.md"
 #: An example the page already shows, with its approved transcript.
 SHOWN = "examples/smtp/relais_port_25.py"
