@@ -136,8 +136,10 @@ class _Worker:
 class WorkerPool:
     """Run examples on ``size`` workers; ``submit`` returns a future of the ``RunResult``.
 
-    ``protected`` paths are read-only to the examples where the system allows it
-    (``labo.runner.isolation``); ``isolate=False`` keeps the in-process guard only. With
+    ``protected`` paths (the project the examples come from) are read-only to the examples where
+    the system allows it (``labo.runner.isolation``); there, the shared temporary directories
+    (``/tmp``…) are private to the worker, so an example read from a path below them must be
+    under a ``protected`` one. ``isolate=False`` keeps the in-process guard only. With
     ``reference`` (``labo.reference.description``), the workers run the examples against the
     reference servers, outside a network namespace since those listen on the host's loopback.
     """

@@ -67,7 +67,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
         "crash": (write_example(root, "suicide.py", SELF_KILLER), LIMIT_S),
         "after_crash": (write_example(root, "encore.py", SMTP_NOOP), LIMIT_S),
     }
-    pool = WorkerPool(1)
+    pool = WorkerPool(1, [root])
     try:
         futures = {
             name: pool.submit(resolve(root, reference), limit)
