@@ -38,7 +38,8 @@ with appareil("ordinateur d’Alice"):
         smtp.login("alice@example.com", "alice-secret")
         smtp.send_message(message)
 
-# 3. Le téléphone de Bob, toujours en attente, apprend l’arrivée du message, puis en lit les en-têtes.
+# 3. Le téléphone de Bob, toujours en attente, apprend l’arrivée du message, puis en demande
+#    les en-têtes seulement (BODY.PEEK[HEADER]), sans le corps.
 assert telephone.readline().strip() == b"* 1 EXISTS"
 assert telephone.readline().strip() == b"* 1 RECENT"
 telephone.send(b"DONE\r\n")  # fin de l'attente
