@@ -1,4 +1,4 @@
-"""DNS : où remettre le courrier d’example.org, et qui a le droit d’écrire au nom d’example.com."""
+"""DNS : où remettre le courrier d’example.org, et qui a le droit d’écrire au nom d’example.com."""
 
 import dns.resolver
 

@@ -1,4 +1,4 @@
-"""Dossier « Envoyés » : SMTP envoie, c’est le logiciel de messagerie qui garde la copie."""
+"""Dossier « Envoyés » : SMTP envoie, c’est le logiciel de messagerie qui garde la copie."""
 
 import email
 import email.utils
@@ -20,7 +20,7 @@ message["Message-ID"] = "<compte-rendu@example.com>"
 message.set_content("Bonjour Bob,\n\nVoici le compte rendu de la réunion.\n\nAlice\n")
 
 # 1. L'envoi : SMTP transmet le message, sans en garder de copie pour Alice.
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=contexte)
         smtp.login("alice@example.com", "alice-secret")
@@ -30,7 +30,7 @@ with appareil("ordinateur d'Alice"):
 # s'entremêlent pas dans la transcription.
 attendre_file()
 
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     imap = imaplib.IMAP4_SSL("imap.example.com", ssl_context=contexte)
 imap.login("alice@example.com", "alice-secret")
 

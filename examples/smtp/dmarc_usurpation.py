@@ -1,4 +1,4 @@
-"""DMARC : un serveur d’example.net se fait passer pour Alice, le MX d’example.org refuse."""
+"""DMARC : un serveur d’example.net se fait passer pour Alice, le MX d’example.org refuse."""
 
 import smtplib
 
@@ -16,7 +16,7 @@ faux = (
 )
 
 # Le serveur d'example.net se connecte depuis sa propre adresse (celle de mail.example.net).
-with appareil("serveur d'example.net", adresse="203.0.113.25"):
+with appareil("serveur d’example.net", adresse="203.0.113.25"):
     with smtplib.SMTP("mx.example.org", 25, local_hostname="mail.example.net") as smtp:
         # L'enveloppe (MAIL FROM) est d'example.net ; seul l'en-tête From:, celui que Bob
         # lit, usurpe example.com. DMARC exige qu'SPF ou DKIM valide le domaine du From: :

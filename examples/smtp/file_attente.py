@@ -1,4 +1,4 @@
-"""File d’attente : le serveur de Dave est en panne, le message attend, puis revient à Alice."""
+"""File d’attente : le serveur de Dave est en panne, le message attend, puis revient à Alice."""
 
 import email
 import imaplib
@@ -11,7 +11,7 @@ from labo import appareil, attendre_file, avancer_horloge, file_attente
 contexte = ssl.create_default_context()
 
 # 1. L'ordinateur d'Alice surveille sa boîte : si le message ne part pas, l'avis arrivera là.
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     imap = imaplib.IMAP4_SSL("imap.example.com", ssl_context=contexte)
 imap.login("alice@example.com", "alice-secret")
 imap.select("INBOX")
@@ -29,7 +29,7 @@ message.set_content("Bonjour Dave,\n\nPourriez-vous m'envoyer votre devis ?\n\n
 
 # 2. La soumission réussit (« 250 … queued ») : le MSA ne contacte le MX d'example.net
 #    qu'après, et celui-ci, mail.example.net, ne répond pas.
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=contexte)
         smtp.login("alice@example.com", "alice-secret")

@@ -11,7 +11,7 @@ from labo import appareil
 contexte = ssl.create_default_context()
 
 # 1. L'ordinateur d'Alice surveille sa propre boîte : l'avis lui arrivera par courrier.
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     imap = imaplib.IMAP4_SSL("imap.example.com", ssl_context=contexte)
 imap.login("alice@example.com", "alice-secret")
 imap.select("INBOX")
@@ -29,7 +29,7 @@ message.set_content("Bonjour,\n\nLa réunion est maintenue.\n\nAlice\n")
 
 # 2. Le MSA d'example.com ne connaît pas les boîtes d'example.org : il accepte le message
 #    (« 250 … queued »). C'est le MX d'example.org qui refusera le destinataire (550 5.1.1).
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=contexte)
         smtp.login("alice@example.com", "alice-secret")

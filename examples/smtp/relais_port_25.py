@@ -7,7 +7,7 @@ from labo import appareil
 
 contexte = ssl.create_default_context()
 
-with appareil("serveur d'example.net"):
+with appareil("serveur d’example.net"):
     with smtplib.SMTP("mx.example.org", 25, local_hostname="mail.example.net") as smtp:
         smtp.ehlo()
         # Le MX propose de chiffrer, sans l'imposer (RFC 3207 §4), et ne demande pas d'AUTH.

@@ -9,7 +9,7 @@ from labo import appareil
 contexte = ssl.create_default_context()
 
 with (
-    appareil("téléphone d'Alice"),
+    appareil("téléphone d’Alice"),
     smtplib.SMTP_SSL(
         "smtp.example.com", 465, local_hostname="telephone.example.com", context=contexte
     ) as smtp,

@@ -7,7 +7,7 @@ from labo import appareil
 
 contexte = ssl.create_default_context()
 
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         # En clair, le serveur propose STARTTLS mais pas encore AUTH…
         smtp.ehlo()

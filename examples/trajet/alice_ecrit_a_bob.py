@@ -32,13 +32,14 @@ message.set_content("Bonjour Bob,\n\nOn se retrouve demain à 10 h ?\n\nAlice\n"
 # 2. Le MUA d'Alice remet le message au MSA de son fournisseur (soumission, port 587).
 #    Le MSA répond « 250 … queued » dès que le message est en file d'attente : le relais
 #    vers le MX d'example.org (recherche DNS, puis port 25) a lieu après la déconnexion.
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=contexte)  # chiffrer avant de donner le mot de passe
         smtp.login("alice@example.com", "alice-secret")
         smtp.send_message(message)
 
-# 3. Le téléphone de Bob, toujours en attente, apprend l'arrivée du message, puis le lit.
+# 3. Le téléphone de Bob, toujours en attente, apprend l’arrivée du message, puis en demande
+#    les en-têtes seulement (BODY.PEEK[HEADER]), sans le corps.
 assert telephone.readline().strip() == b"* 1 EXISTS"
 assert telephone.readline().strip() == b"* 1 RECENT"
 telephone.send(b"DONE\r\n")  # fin de l'attente
