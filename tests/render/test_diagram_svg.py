@@ -122,7 +122,9 @@ def test_transcript_text_is_escaped_everywhere() -> None:
     svg = svg_of(fragment)
     (command,) = with_class(svg, "labo-diagram__step--command")
     assert command.findtext(f"{SVG_NS}title") == HOSTILE
-    assert head_names(svg)[0].startswith("<alice@example.com> &")
+    shown = "".join(command.findall(f"{SVG_NS}text")[-1].itertext())
+    assert shown == '<alice@example.com> & "double…'
+    assert head_names(svg)[0].startswith("<alice@example.com>")
     assert html.unescape(re.findall(r"<li>(.*?)</li>", fragment)[1]).endswith(HOSTILE)
 
 

@@ -27,6 +27,8 @@ _C = "labo-diagram"
 COLUMN = 250
 #: Width of the left margin that holds connection numbers.
 GUTTER = 40
+#: Width of a lifeline's head: room for a name of 21 characters.
+HEAD_WIDTH = 180
 #: Height of one step's row; a reply of several lines has a second line of text under its arrow.
 ROW = 30
 COUNT_ROW = 14
@@ -69,14 +71,14 @@ class _Layout:
 
     def __init__(self, diagram: Diagram) -> None:
         self.column = {lifeline.name: index for index, lifeline in enumerate(diagram.lifelines)}
-        self.width = GUTTER + max(1, len(diagram.lifelines)) * COLUMN
+        self.width = GUTTER + HEAD_WIDTH + max(0, len(diagram.lifelines) - 1) * COLUMN
         heights = [ROW + (COUNT_ROW if counted(step) else 0) for step in diagram.steps]
         first = MARGIN + HEAD_HEIGHT + 16
         self.tops = list(accumulate(heights, initial=first))
         self.height = self.tops[-1] + 12 + HEAD_HEIGHT + MARGIN
 
     def x(self, lifeline: Lifeline) -> int:
-        return GUTTER + COLUMN // 2 + self.column[lifeline.name] * COLUMN
+        return GUTTER + HEAD_WIDTH // 2 + self.column[lifeline.name] * COLUMN
 
     def row(self, index: int) -> tuple[int, int]:
         """The top and bottom of row ``index``."""
@@ -85,7 +87,7 @@ class _Layout:
 
 def _head(layout: _Layout, lifeline: Lifeline, top: int) -> str:
     x = layout.x(lifeline)
-    width = COLUMN - 2 * MARGIN
+    width = HEAD_WIDTH - 2 * PAD
     return (
         f'<g class="{_C}__head {_C}__head--{lifeline.kind}"><title>{text(lifeline.name)}</title>'
         f'<rect x="{x - width // 2}" y="{top}" width="{width}" height="{HEAD_HEIGHT}" rx="4"'
@@ -138,7 +140,8 @@ def _step(layout: _Layout, index: int, step: Step, number: str) -> str:
     if number:
         parts.append(_text(MARGIN, text_y, number, GUTTER, "conn"))
     if step.kind in ("tls", "note"):
-        right = max(right, left + COLUMN)
+        if left == right:  # both ends on one lifeline: as wide as its head
+            left, right = left - HEAD_WIDTH // 2 + PAD, right + HEAD_WIDTH // 2 - PAD
         parts.append(
             f'<rect class="{_C}__badge" x="{left + 2}" y="{top + 6}" width="{right - left - 4}"'
             f' height="{ROW - 8}" rx="4" fill="none" stroke="currentColor"/>'
@@ -150,7 +153,7 @@ def _step(layout: _Layout, index: int, step: Step, number: str) -> str:
             f'H{start + 10}" fill="none" stroke="currentColor"/>'
         )
         parts.append(_arrowhead(start + 1, line_y, True))
-        width = COLUMN - LOOP - 3 * PAD
+        width = min(COLUMN, layout.width - start) - LOOP - 3 * PAD
         parts.append(_text(start + LOOP + PAD, text_y, step.label, width))
         right = start + LOOP + PAD + width
     else:
