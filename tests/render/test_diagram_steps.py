@@ -264,3 +264,17 @@ def test_lines_before_any_opening_get_placeholder_lifelines() -> None:
     result = diagram("[4] C: NOOP\n[4] S: 250 Ok\n")
     assert [lifeline.name for lifeline in result.lifelines] == ["client", "serveur"]
     assert kinds(result) == ["command", "reply"]
+
+
+def test_a_live_transcript_and_its_approved_text_give_the_same_diagram() -> None:
+    recorder = Recorder()
+    number = recorder.open("pop3s", "téléphone de Bob", "pop.example.org", 995)
+    recorder.tls(number, "TLSv1.3", "TLS_AES_256_GCM_SHA384")
+    recorder.line(number, "server", b"+OK POP3 ready")
+    recorder.line(number, "client", b"RETR 1")
+    for line in (b"+OK 40 octets", b"Subject: Bonjour", b"", b"Bonjour Bob,", b"."):
+        recorder.line(number, "server", line)
+    recorder.close(number)
+    live = recorder.snapshot()
+    assert build_diagram(live) == build_diagram(Transcript.from_text(live.to_text()))
+    assert "message" in kinds(build_diagram(live))

@@ -147,26 +147,24 @@ class _Builder:
             return  # the query arrow that follows says it all
         info = link.info
         where = f"{info.port} ({info.service})" if info is not None else ""
-        label = f"ouverture{_NB}: {where}".rstrip()
-        self.add(Step("open", event.connection, link.client, link.server, label, (event.text,)))
+        self.row("open", event, f"ouverture{_NB}: {where}".rstrip())
+
+    def row(self, kind: StepKind, event: Event, label: str) -> None:
+        """A row that is not a line of the dialogue: its event's text is its tooltip."""
+        link = self.link(event.connection)
+        self.add(Step(kind, event.connection, link.client, link.server, label, (event.text,)))
 
     def tls(self, event: Event) -> None:
-        link = self.link(event.connection)
-        label = event.text.partition(",")[0]  # the version; the cipher is in the tooltip
-        self.add(Step("tls", event.connection, link.client, link.server, label, (event.text,)))
+        self.row("tls", event, event.text.partition(",")[0])  # the cipher is in the tooltip
         if event.text.startswith("TLS établi"):
             self.tls_from.setdefault(event.connection, len(self.steps) - 1)
 
     def close(self, event: Event) -> None:
-        link = self.link(event.connection)
-        label = event.text
-        self.add(Step("close", event.connection, link.client, link.server, label, (event.text,)))
+        self.row("close", event, event.text)
         self.end_tls(event.connection, len(self.steps) - 1)
 
     def note(self, event: Event) -> None:
-        link = self.link(event.connection)
-        label = event.text
-        self.add(Step("note", event.connection, link.client, link.server, label, (event.text,)))
+        self.row("note", event, event.text)
 
     def end_tls(self, number: int, last: int) -> None:
         first = self.tls_from.pop(number, None)
@@ -180,7 +178,7 @@ class _Builder:
         client = side == "client"
         source, target = (link.client, link.server) if client else (link.server, link.client)
         pending = self.pending
-        if pending is None or pending.connection != event.connection or pending.source != source:
+        if pending is None or pending.connection != event.connection or pending.side != side:
             pending = None  # another connection or the other side spoke: the step is over
         if pending is not None and pending.kind == "message":
             if body is not None and body == self.pending_body:
@@ -198,8 +196,7 @@ class _Builder:
             )
             self.pending_body = body
         elif client:
-            label = event.text
-            self.add(Step("command", event.connection, source, target, label, (event.text,)))
+            self.add(Step("command", event.connection, source, target, event.text, (event.text,)))
         else:
             if pending is None:
                 self.flush()
