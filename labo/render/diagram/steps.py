@@ -146,8 +146,8 @@ class _Builder:
         if link.is_dns:
             return  # the query arrow that follows says it all
         info = link.info
-        where = f"{info.port} ({info.service})" if info is not None else ""
-        self.row("open", event, f"ouverture{_NB}: {where}".rstrip())
+        label = f"ouverture{_NB}: {info.port} ({info.service})" if info else event.text
+        self.row("open", event, label)
 
     def row(self, kind: StepKind, event: Event, label: str) -> None:
         """A row that is not a line of the dialogue: its event's text is its tooltip."""
