@@ -1,5 +1,5 @@
-"""An executed example: its title and permalink, then "Code" and "Transcription" tabs, and
-"Avec Postfix et Dovecot" when the example's reference run is given.
+"""An executed example: its title and permalink, then "Code", "Transcription" and "Schéma" tabs,
+and "Avec Postfix et Dovecot" when the example's reference run is given.
 
 The tabs become two columns, side by side, when the example is wide enough (``labo.css``).
 """
@@ -7,6 +7,8 @@ The tabs become two columns, side by side, when the example is wide enough (``la
 from __future__ import annotations
 
 from labo.render.code import render_code
+from labo.render.diagram import LABEL as DIAGRAM_LABEL
+from labo.render.diagram import render_diagram
 from labo.render.escape import attribute, inline
 from labo.render.ids import ExampleIds
 from labo.render.links import headerlink
@@ -35,7 +37,7 @@ def render_example(
     `backquoted` words are shown as code; ``anchor`` is the figure's id, unique on the page.
     With ``carry_id=False`` the caller puts ``anchor`` on an enclosing element instead: the
     Markdown extension does, so that MkDocs sees the anchor and validates links to it.
-    ``reference``: what Postfix and Dovecot said, shown in a third tab.
+    ``reference``: what Postfix and Dovecot said, shown in a last tab.
     """
     ids = ExampleIds.for_anchor(anchor)
     reference_tabs = (
@@ -60,6 +62,11 @@ def render_example(
                 ids.transcript_tab,
                 "Transcription",
                 render_transcript(transcript, block_id=ids.transcript_block),
+            ),
+            Tab(
+                ids.diagram_tab,
+                DIAGRAM_LABEL,
+                render_diagram(transcript, block_id=ids.diagram_block),
             ),
             *reference_tabs,
         ],

@@ -26,10 +26,12 @@ class ExampleIds:
     anchor: str
     code_tab: str
     transcript_tab: str
+    diagram_tab: str
     reference_tab: str
     tab_group: str
     code_block: str
     transcript_block: str
+    diagram_block: str
     reference_block: str
     message_block: str
 
@@ -44,10 +46,12 @@ class ExampleIds:
             anchor=anchor,
             code_tab=f"{base}__code",
             transcript_tab=f"{base}__transcription",
+            diagram_tab=f"{base}__schema",
             reference_tab=f"{base}__reference",
             tab_group=f"{base}__onglets",
             code_block=f"{base}__source",
             transcript_block=f"{base}__dialogue",
+            diagram_block=f"{base}__sequence",
             reference_block=f"{base}__dialogue-reference",
             message_block=f"{base}__probleme",
         )

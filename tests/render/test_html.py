@@ -371,19 +371,19 @@ def test_body_is_found_from_the_greeting_when_the_service_is_unknown() -> None:
 # --- tabs, ids, permalink, code ----------------------------------------------------------------
 
 
-def test_example_has_code_and_transcription_tabs_in_material_markup() -> None:
+def test_example_has_code_transcription_and_schema_tabs_in_material_markup() -> None:
     tabset = parse(example(smtp_transcript(1))).one("tabbed-set")
     assert "tabbed-alternate" in tabset.classes and "data-tabs" in tabset.attrs
     inputs = tabset.all(tag="input")
     labels = tabset.one("tabbed-labels").all(tag="label")
-    assert [label.text() for label in labels] == ["Code", "Transcription"]
+    assert [label.text() for label in labels] == ["Code", "Transcription", "Schéma"]
     assert [label.attrs["for"] for label in labels] == [node.attrs["id"] for node in inputs]
-    assert [("checked" in node.attrs) for node in inputs] == [True, False]
+    assert [("checked" in node.attrs) for node in inputs] == [True, False, False]
     assert len({node.attrs["name"] for node in inputs}) == 1
-    assert len(tabset.one("tabbed-content").all("tabbed-block")) == 2
+    assert len(tabset.one("tabbed-content").all("tabbed-block")) == 3
 
 
-# --- the third tab: what Postfix and Dovecot said ------------------------------------------------
+# --- the last tab: what Postfix and Dovecot said ------------------------------------------------
 
 NB = "\u00a0"
 DECLARED = ReferenceRun(
@@ -393,21 +393,22 @@ DECLARED = ReferenceRun(
 
 
 def reference_tab(reference: ReferenceRun) -> Node:
-    return parse(example(smtp_transcript(1), reference=reference)).all("tabbed-block")[2]
+    return parse(example(smtp_transcript(1), reference=reference)).all("tabbed-block")[-1]
 
 
-def test_a_reference_run_adds_a_third_tab_avec_postfix_et_dovecot() -> None:
+def test_a_reference_run_adds_a_last_tab_avec_postfix_et_dovecot() -> None:
     tabset = parse(example(smtp_transcript(1), reference=DECLARED)).one("tabbed-set")
     labels = [label.text() for label in tabset.one("tabbed-labels").all(tag="label")]
-    assert labels == ["Code", "Transcription", "Avec Postfix et Dovecot"]
-    assert tabset.attrs["data-tabs"].endswith(":3")
-    assert [("checked" in node.attrs) for node in tabset.all(tag="input")] == [True, False, False]
+    assert labels == ["Code", "Transcription", "Schéma", "Avec Postfix et Dovecot"]
+    assert tabset.attrs["data-tabs"].endswith(":4")
+    inputs = tabset.all(tag="input")
+    assert [("checked" in node.attrs) for node in inputs] == [True, False, False, False]
 
 
 def test_the_reference_transcript_is_rendered_like_the_lab_transcript() -> None:
     same = ReferenceRun(smtp_transcript(20))
     blocks = parse(example(smtp_transcript(20), reference=same)).all("tabbed-block")
-    lab, reference = (block.one("labo-transcript") for block in blocks[1:])
+    lab, reference = (block.one("labo-transcript") for block in (blocks[1], blocks[-1]))
     assert lab.attrs["id"] != reference.attrs["id"]
     assert lab.attrs["data-copy"] == reference.attrs["data-copy"]
     assert len(reference.all(tag="details")) == len(lab.all(tag="details")) == 1

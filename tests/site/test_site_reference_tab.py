@@ -1,4 +1,4 @@
-"""On the built site every example block shows what Postfix and Dovecot said, in a third tab."""
+"""On the built site every example block shows what Postfix and Dovecot said, in a last tab."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_every_example_block_has_the_tab_avec_postfix_et_dovecot(
         page
         for page, figures in example_blocks.items()
         for figure in figures
-        if _LABELS.findall(figure) != ["Code", "Transcription", "Avec Postfix et Dovecot"]
+        if _LABELS.findall(figure) != ["Code", "Transcription", "Schéma", "Avec Postfix et Dovecot"]
     ]
     assert without == []
 
