@@ -132,11 +132,25 @@ def decode_line(raw: bytes) -> str:
     return raw.decode("utf-8", errors="backslashreplace").translate(_LINE_BREAKS)
 
 
+#: How much text a kept transcript may hold: far above any page's needs (the longest example
+#: records a few kilobytes), low enough that an example flooding the lab with short lines cannot
+#: exhaust the build's memory.
+MAX_KEPT_CHARACTERS = 4_000_000
+
+
+def truncation_note(limit: int) -> str:
+    return (
+        f"… transcription tronquée\u00a0: plus de {limit:_} caractères enregistrés, la suite "
+        "n'est pas gardée"
+    ).replace("_", "\u202f")
+
+
 class Recorder:
     """Collects events from the proxy's event-loop thread; read from any thread.
 
     ``sink`` sees every event as it happens (``python -m labo serve`` prints them); with
-    ``keep=False`` nothing is stored, so a lab serving real clients for hours stays small.
+    ``keep=False`` nothing is stored, so a lab serving real clients for hours stays small. A kept
+    transcript stops growing at ``MAX_KEPT_CHARACTERS``, with a note saying so.
     """
 
     def __init__(self, *, sink: Callable[[Event], None] | None = None, keep: bool = True) -> None:
@@ -145,6 +159,8 @@ class Recorder:
         self._next = 1
         self._sink = sink
         self._keep = keep
+        self._kept_characters = 0
+        self._full = False
 
     def open(self, service: str, client: str, hostname: str, port: int) -> int:
         info = self._number(service, client, hostname, port)
@@ -181,8 +197,14 @@ class Recorder:
 
     def _append(self, event: Event) -> None:
         with self._lock:
-            if self._keep:
-                self._transcript.events.append(event)
+            if self._keep and not self._full:
+                self._kept_characters += len(event.text)
+                if self._kept_characters <= MAX_KEPT_CHARACTERS:
+                    self._transcript.events.append(event)
+                else:
+                    self._full = True
+                    note = truncation_note(MAX_KEPT_CHARACTERS)
+                    self._transcript.events.append(Event(event.connection, "note", note))
             if self._sink is not None:
                 self._sink(event)
 
@@ -194,3 +216,5 @@ class Recorder:
         with self._lock:
             self._transcript = Transcript()
             self._next = 1
+            self._kept_characters = 0
+            self._full = False
