@@ -3,24 +3,26 @@
 Starting the lab costs tens of milliseconds and resetting it a few, so tests share one lab and
 each starts from a freshly installed server, as every example does under the build runner.
 
-`make test` runs the suite on one xdist worker per core (``--dist loadgroup``). Each test module
-is one unit of work, so a module's fixtures run once; the reference tests are one unit, so one
-set of Postfix and Dovecot instances serves them all. Modules marked ``long_setup`` are handed
+`make test` runs the suite on one xdist worker per core. Each test module is one unit of work, so
+a module's fixtures run once; the reference tests are one unit, so one set of Postfix and Dovecot
+instances serves them all. Modules marked ``long_setup`` are handed
 out first, so that the longest units do not start last and leave a worker idle at the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from loop_thread import LoopThread
+from xdist.scheduler import LoadScopeScheduling
 
 from labo import netmap
 from labo.lab import Lab
 
-#: Tests under this folder share session fixtures (the reference servers): one unit of work.
-ONE_UNIT_FOLDERS = ("reference",)
+#: Tests under these folders share session fixtures (the reference servers): one unit of work.
+ONE_UNIT_FOLDERS = ("tests/reference",)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,18 +31,25 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(_unit_of_work(item)))
     items.sort(key=lambda item: item.get_closest_marker("long_setup") is None)
 
 
-def _unit_of_work(item: pytest.Item) -> str:
-    module = item.path.relative_to(item.config.rootpath).as_posix()
-    folder = module.split("/")[1] if module.count("/") >= 2 else ""
+def unit_of_work(nodeid: str) -> str:
+    """The module of a test, or the folder for those of ``ONE_UNIT_FOLDERS``."""
+    module = nodeid.split("::", 1)[0]
+    folder = module.rsplit("/", 1)[0]
     return folder if folder in ONE_UNIT_FOLDERS else module
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Hand out whole units of work (xdist's ``loadgroup`` marks do not work with pytest 9)."""
+
+    class ByUnitOfWork(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of_work(nodeid)
+
+    return ByUnitOfWork(config, log)
 
 
 @pytest.fixture(scope="module")
