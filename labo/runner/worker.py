@@ -34,6 +34,9 @@ def main(argv: list[str]) -> int:
     try:
         level = _confine(settings)
         _serve(connection, level, settings)
+    except ModuleNotFoundError as missing:  # the wrong Python, not a faulty example
+        connection.send(("module manquant", missing.name or str(missing)))
+        return 1
     except Exception:
         connection.send(("échec", traceback.format_exc()[-4000:]))
         return 1
