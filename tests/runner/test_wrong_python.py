@@ -1,4 +1,4 @@
-"""A worker started by a Python without the project's dependencies blames the Python, not the example."""
+"""A worker on a Python without the project's dependencies blames the Python, not the example."""
 
 from __future__ import annotations
 
