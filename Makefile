@@ -1,42 +1,106 @@
-# Two commands for everything: `make serve` (read the site) and `make test` (prove it).
-# Each target creates .venv on first use and reinstalls only when the pins change.
+# `make` alone prints the targets. Each target that needs Python creates .venv on first use
+# (after checking the Python version pyproject.toml asks for) and reinstalls only when the pins
+# change; `make PYTHON=python3.12 …` picks another interpreter and rebuilds .venv with it.
 PYTHON ?= python3
+PORT ?= 8000
 export NO_MKDOCS_2_WARNING := 1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The interpreter .venv was made with ("python3.12 3.12"): rewritten only when it changes.
+CHOSEN := $(VENV)/.python
+# "3.11" from `requires-python = ">=3.11"`: one place says which Python the project needs.
+MIN_PYTHON := $(shell sed -n 's/^requires-python *= *">= *\([0-9.]*\)".*/\1/p' pyproject.toml)
+# Given on the command line (or in the environment): .venv must then use that interpreter.
+EXPLICIT_PYTHON := $(filter command line environment,$(origin PYTHON))
+NB := $(shell printf '\302\240')
+# Prints "3.12 ok", or "3.10 ancien" below MIN_PYTHON.
+VERSION_OF := import sys; v = sys.version_info[:2]; \
+    print("%d.%d" % v, "ok" if v >= tuple(map(int, "$(MIN_PYTHON)".split("."))) else "ancien")
 
-.PHONY: serve build test lint bench lab reference clean
+# Fails when 127.0.0.1:PORT is taken, so that `make serve` says so instead of a traceback.
+PORT_FREE := import socket, sys; socket.create_server(("127.0.0.1", int(sys.argv[1])))
 
-$(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+.DEFAULT_GOAL := help
+.PHONY: help serve build test lint typo bench lab run bless reference clean distclean FORCE
 
-serve: $(STAMP)
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
+help: ## cette aide
+	@echo "La messagerie$(NB): protocoles et transferts — les commandes"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "Variables$(NB): PYTHON=python3.12 (Python ≥ $(MIN_PYTHON) à utiliser), PORT=8001 (make serve),"
+	@echo "F=examples/pop3/deux_appareils.py (make run, make bless), ARGS=… (options de plus)."
 
-build: $(STAMP)
+# Always run, but touch $(CHOSEN) only when .venv has to be (re)made: then $(STAMP) follows.
+# Kept: a working .venv on a recent enough Python (the same as PYTHON's, when PYTHON is given).
+$(CHOSEN): FORCE
+	@wanted=$$($(PYTHON) -c '$(VERSION_OF)' 2>/dev/null); \
+	current=$$($(BIN)/python -c '$(VERSION_OF)' 2>/dev/null); \
+	case "$$current" in *" ok") \
+	  if [ -z "$(EXPLICIT_PYTHON)" ] || [ "$$current" = "$$wanted" ]; then \
+	    [ -f $(CHOSEN) ] || echo "$$current" > $(CHOSEN); exit 0; \
+	  fi;; \
+	esac; \
+	case "$$wanted" in \
+	  "") echo "Python introuvable$(NB): «$(NB)$(PYTHON)$(NB)» ne s’exécute pas." >&2;; \
+	  *" ancien") echo "$(PYTHON) est Python $${wanted% *}$(NB); ce projet demande Python ≥ $(MIN_PYTHON)." >&2;; \
+	esac; \
+	case "$$wanted" in *" ok") ;; *) \
+	  echo "Installez-en un (python3.11, python3.12…) et choisissez-le ainsi$(NB): make PYTHON=python3.12 …" >&2; \
+	  exit 1;; \
+	esac; \
+	echo "Création de $(VENV) avec $(PYTHON) (Python $${wanted% *})…"; \
+	rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && echo "$$wanted" > $(CHOSEN)
+
+$(STAMP): $(CHOSEN) pyproject.toml constraints.txt
+	@echo "Installation des dépendances dans $(VENV) (une à trois minutes la première fois)…"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on \
+	    -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+	@echo "$(VENV) est prêt."
+
+serve: $(STAMP) ## exécute les exemples et sert le site sur http://127.0.0.1:8000 (PORT=…)
+	@$(BIN)/python -c '$(PORT_FREE)' $(PORT) 2>/dev/null || { \
+	  echo "Le port $(PORT) est déjà pris (un autre make serve$(NB)?)$(NB): choisissez-en un autre," >&2; \
+	  echo "par exemple$(NB): make serve PORT=8001" >&2; exit 1; }
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(PORT) --livereload
+
+build: $(STAMP) ## construit le site dans site/ en mode strict
 	$(BIN)/mkdocs build --strict
 
-test: $(STAMP)
+test: $(STAMP) ## ruff, puis toute la suite pytest (site, labo, exemples)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff : vérification et format du code Python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP)
+typo: $(STAMP) ## corrige la typographie des pages, inclusions et titres d’exemples
+	$(BIN)/python -m labo.typography --corriger
+
+bench: $(STAMP) ## mesure la construction et l’exécution des exemples
 	$(BIN)/python bench/bench.py
 
-lab: $(STAMP)
-	$(BIN)/python -m labo serve --describe labo.json
+lab: $(STAMP) ## le labo seul, pour de vrais clients (ARGS=--ports-libres…)
+	$(BIN)/python -m labo serve --describe labo.json $(ARGS)
+
+run: $(STAMP) ## exécute un exemple et affiche sa transcription (F=examples/…)
+	$(BIN)/python -m labo run $(ARGS) $(F)
+
+bless: $(STAMP) ## approuve la transcription d’un exemple (F=examples/…, ARGS=--reference)
+	$(BIN)/python -m labo bless $(ARGS) $(F)
 
 # Every example against private Postfix and Dovecot instances (installed through apt when
 # missing, as root), compared with the lab; `python -m labo.reference --smoke` for a quick check.
-reference: $(STAMP)
+reference: $(STAMP) ## rejoue les exemples contre Postfix et Dovecot (root, apt)
 	$(BIN)/python -m labo.reference
 
-clean:
-	rm -rf site .cache
+clean: ## efface le site construit et les caches
+	rm -rf site .cache .pytest_cache .ruff_cache
+
+distclean: clean ## efface aussi l’environnement .venv
+	rm -rf $(VENV)
+
+FORCE:

@@ -1,8 +1,10 @@
 """Command line: run an example, approve transcripts, serve the lab to real mail clients.
 
-python -m labo run [--reference] examples/pop3/deux_appareils.py
-python -m labo bless [--reference] [FICHIERS…]
-python -m labo serve [--describe labo.json] [--ports-libres]
+.venv/bin/python -m labo run [--reference] examples/pop3/deux_appareils.py
+.venv/bin/python -m labo bless [--reference] [FICHIERS…]
+.venv/bin/python -m labo serve [--describe labo.json] [--ports-libres]
+
+Everything its user reads is French, argparse's own words included (``_ARGPARSE_FRENCH``).
 """
 
 from __future__ import annotations
@@ -14,25 +16,114 @@ from pathlib import Path
 
 from labo.runner import approval
 from labo.runner.example import Example, ExampleError, find_examples, resolve
+from labo.runner.limits import MAX_TIMEOUT, MIN_TIMEOUT
+from labo.runner.orphans import orphan_messages
 from labo.runner.service import DEFAULT_TIMEOUT, ExampleService
+
+NB = "\u00a0"
+#: The program name shown in usage lines: the command as it works from a fresh shell.
+PROG = ".venv/bin/python -m labo"
+EXAMPLE = "examples/pop3/deux_appareils.py"
+
+#: argparse's messages (Python 3.11), as its gettext calls them, in French.
+_ARGPARSE_FRENCH = {
+    "usage: ": f"utilisation{NB}: ",
+    "positional arguments": "arguments",
+    "options": "options",
+    "show this help message and exit": "affiche cette aide",
+    "the following arguments are required: %s": f"il manque{NB}: %s",
+    "unrecognized arguments: %s": f"arguments inconnus{NB}: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        f"%(value)r n’existe pas (au choix{NB}: %(choices)s)"
+    ),
+    "invalid %(type)s value: %(value)r": f"valeur invalide{NB}: %(value)r",
+    "expected one argument": "une valeur est attendue",
+    "argument %(argument_name)s: %(message)s": f"%(argument_name)s{NB}: %(message)s",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        f"option ambiguë{NB}: %(option)s (%(matches)s{NB}?)"
+    ),
+    "%(prog)s: error: %(message)s\n": f"%(prog)s{NB}: erreur{NB}: %(message)s\n",
+}
+
+
+def _french(message: str) -> str:
+    return _ARGPARSE_FRENCH.get(message, message)
+
+
+def _timeout(text: str) -> float:
+    """``--délai``: seconds, within the limits a page's block accepts."""
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"«{NB}{text}{NB}» n’est pas un nombre de secondes"
+        ) from None
+    if not MIN_TIMEOUT <= value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"{value:g}{NB}s est hors des limites ({MIN_TIMEOUT:g} à {MAX_TIMEOUT:g}{NB}s)"
+        )
+    return value
+
+
+_TIMEOUT_HELP = (
+    f"temps accordé à chaque exemple, en secondes ({DEFAULT_TIMEOUT:g} par défaut, "
+    f"{MAX_TIMEOUT:g} au plus), comme l’option «{NB}délai{NB}» du bloc «{NB}///{NB}exemple{NB}»"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m labo", description="Le labo de messagerie.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="exécute un exemple et affiche sa transcription")
+    argparse._ = _french  # type: ignore[attr-defined]
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=f"Le labo de messagerie (avec make{NB}: make run F=…, make bless F=…).",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMANDE", title="commandes"
+    )
+    run = commands.add_parser(
+        "run",
+        help="exécute des exemples et affiche leur transcription",
+        description="Exécute des exemples contre le labo et affiche leur transcription.",
+        epilog=f"Par exemple{NB}: {PROG} run {EXAMPLE}",
+    )
     run.add_argument(
         "examples",
         nargs="*",
-        help="exemples à exécuter (tous par défaut), par exemple examples/smtp/soumission.py",
+        metavar="EXEMPLE",
+        help=f"exemples à exécuter (tous par défaut), par exemple {EXAMPLE}",
     )
-    run.add_argument("--délai", dest="timeout", type=float, default=DEFAULT_TIMEOUT)
+    run.add_argument(
+        "--délai",
+        dest="timeout",
+        metavar="SECONDES",
+        type=_timeout,
+        default=DEFAULT_TIMEOUT,
+        help=_TIMEOUT_HELP,
+    )
     run.add_argument("--reference", action="store_true", help=_REFERENCE_HELP)
-    bless = commands.add_parser("bless", help="approuve les transcriptions (toutes par défaut)")
-    bless.add_argument("examples", nargs="*", help="exemples à approuver")
-    bless.add_argument("--délai", dest="timeout", type=float, default=DEFAULT_TIMEOUT)
+    bless = commands.add_parser(
+        "bless",
+        help="approuve les transcriptions (toutes par défaut)",
+        description="Exécute des exemples et enregistre leur transcription comme approuvée.",
+        epilog=f"Par exemple{NB}: {PROG} bless {EXAMPLE}",
+    )
+    bless.add_argument(
+        "examples", nargs="*", metavar="EXEMPLE", help="exemples à approuver (tous par défaut)"
+    )
+    bless.add_argument(
+        "--délai",
+        dest="timeout",
+        metavar="SECONDES",
+        type=_timeout,
+        default=DEFAULT_TIMEOUT,
+        help=_TIMEOUT_HELP,
+    )
     bless.add_argument("--reference", action="store_true", help=_REFERENCE_HELP)
-    serve = commands.add_parser("serve", help="sert le labo à de vrais clients (curl, openssl…)")
+    serve = commands.add_parser(
+        "serve",
+        help="sert le labo à de vrais clients (curl, openssl…)",
+        description="Démarre le labo pour de vrais clients, jusqu’à Ctrl-C.",
+    )
     serve.add_argument("--describe", metavar="FICHIER", help="écrit la description JSON du labo")
     serve.add_argument(
         "--hôte",
@@ -117,6 +208,9 @@ def _selected(root: Path, references: list[str]) -> tuple[list[Example], int]:
 
 def _bless(root: Path, references: list[str], timeout: float) -> int:
     examples, failures = _selected(root, references)
+    if not references:
+        for orphan in orphan_messages(root):
+            print(f"remarque{NB}: {orphan}", file=sys.stderr)
     runner = ExampleService(root, use_cache=False)
     try:
         futures = [(example, runner.submit(example, timeout)) for example in examples]

@@ -28,7 +28,7 @@ def current_lab() -> Lab:
     if _current is None or _current.shared is None:
         raise RuntimeError(
             "aucun labo n'est démarré dans ce processus : exécutez l'exemple avec "
-            "« python -m labo run <exemple> »."
+            "« make run F=examples/… »."
         )
     return _current
 

@@ -25,6 +25,7 @@ from labo.reference.install import Programs
 from labo.reference.normalise import normalise
 from labo.reference.session import EXAMPLE_TIMEOUT, reference_runner
 from labo.runner.approval import approved_text
+from labo.runner.commands import bless_command
 from labo.runner.example import Example
 
 NB = "\u00a0"
@@ -111,7 +112,7 @@ def _judge(verdict: Verdict, ran: bool, error: str | None, raw: str, bless: bool
             )
             verdict.problems.append(
                 f"{approved_path.name} {state}{NB}; relisez la transcription, puis approuvez-la"
-                f"{NB}: python -m labo bless --reference {example.relative}"
+                f"{NB}: {bless_command(example.relative, reference=True)}"
                 + (f"\n{diff}" if approved is not None else "")
             )
     lab = approved_text(example)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import difflib
 
+from labo.runner.commands import bless_command
 from labo.runner.example import Example
-
-BLESS_COMMAND = "python -m labo bless"
 
 
 def approved_text(example: Example) -> str | None:
@@ -18,7 +17,7 @@ def approved_text(example: Example) -> str | None:
 
 
 def bless_hint(example: Example) -> str:
-    return f"{BLESS_COMMAND} {example.relative}"
+    return bless_command(example.relative)
 
 
 def compare(example: Example, fresh: str) -> str | None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from labo.runner import processes
 from labo.runner.approval import approved_text
+from labo.runner.commands import missing_dependency, run_command
 from labo.runner.environment import worker_environment
 from labo.runner.example import Example
 from labo.runner.isolation import GUARD_ONLY
@@ -88,19 +89,24 @@ class _Worker:
     def _wait_until_ready(self) -> str:
         try:
             if not self.connection.poll(STARTUP_SECONDS):
-                raise RuntimeError("le processus d'exécution des exemples n'a pas démarré à temps")
+                raise WorkerStartFailed(
+                    "le processus d'exécution des exemples n'a pas démarré à temps"
+                )
             state, detail = self.connection.recv()
         except (EOFError, OSError) as problem:
             self.kill()
-            raise RuntimeError(
+            raise WorkerStartFailed(
                 f"le processus d'exécution s'est arrêté au démarrage ({problem})"
             ) from None
         except BaseException:
             self.kill()
             raise
+        if state == "module manquant":
+            self.kill()
+            raise WorkerStartFailed(missing_dependency(str(detail)))
         if state != "prêt":
             self.kill()
-            raise RuntimeError(f"le processus d'exécution n'a pas démarré\u00a0:\n{detail}")
+            raise WorkerStartFailed(f"le processus d'exécution n'a pas démarré\u00a0:\n{detail}")
         return str(detail)
 
     def run(self, job: _Job) -> RunResult:
@@ -109,6 +115,8 @@ class _Worker:
         if not self.connection.poll(job.timeout):
             raise TimeoutError
         answer = self.connection.recv()
+        if isinstance(answer, tuple | list) and answer and answer[0] == "module manquant":
+            raise WorkerStartFailed(missing_dependency(str(answer[1])))
         if isinstance(answer, tuple | list) and answer and answer[0] == "échec":
             raise WorkerFailed(str(answer[1]))  # the worker's own failure, not the example's
         return RunResult.from_json(answer)
@@ -197,6 +205,9 @@ class WorkerPool:
                         worker = None
                     result.approved = job.approved
                     job.future.set_result(result)
+                except WorkerStartFailed as problem:  # the project's fault, not the example's
+                    worker = None
+                    job.future.set_result(_not_started(job, str(problem)))
                 except TimeoutError:
                     if worker is not None:
                         worker.kill()
@@ -216,6 +227,19 @@ class WorkerPool:
 
 class WorkerFailed(Exception):
     """The worker process failed outside the example; the message is its traceback's end."""
+
+
+class WorkerStartFailed(Exception):
+    """The worker could not start its lab: no example ran, the message says why in French."""
+
+
+def _not_started(job: _Job, problem: str) -> RunResult:
+    return RunResult(
+        relative=job.example.relative,
+        source=_source_or_empty(job.example.path),
+        status="error",
+        error=f"{job.example.relative} n'a pas pu être exécuté\u00a0: {problem}",
+    )
 
 
 def _hung(job: _Job) -> RunResult:
@@ -259,7 +283,7 @@ def _crashed(job: _Job, exc: Exception, exit_code: int | None) -> RunResult:
             f"le processus qui exécutait {job.example.relative} s'est arrêté brutalement "
             f"({cause}). Un exemple ne doit ni appeler os._exit() ni tuer son processus. "
             "Si ce n'est pas le cas, relancez la construction\u00a0; si cela se reproduit, "
-            f"exécutez «\u00a0python -m labo run {job.example.relative}\u00a0» pour voir "
+            f"exécutez «\u00a0{run_command(job.example.relative)}\u00a0» pour voir "
             "l'erreur."
         ),
     )

@@ -37,6 +37,9 @@ def main(argv: list[str]) -> int:
         if "parent" in settings:
             processes.end_with_parent(int(settings["parent"]))
         _serve(connection, level, settings)
+    except ModuleNotFoundError as missing:  # the wrong Python, not a faulty example
+        connection.send(("module manquant", missing.name or str(missing)))
+        return 1
     except Exception:
         connection.send(("échec", traceback.format_exc()[-4000:]))
         return 1

@@ -14,6 +14,7 @@ from labo.reference.declarations import (
     reference_path,
 )
 from labo.render.reference import ReferenceRun
+from labo.runner.commands import bless_command
 from labo.runner.example import Example
 from labo.wire.transcript import Transcript
 
@@ -26,7 +27,7 @@ def missing_reference(example: Example) -> str:
         f"{reference_path(example.path).name} manque{_NB}: l’exemple n’a pas de transcription "
         f"approuvée contre Postfix et Dovecot. Lancez «{_NB}make reference{_NB}», relisez la "
         f"transcription, puis approuvez-la{_NB}: "
-        f"python -m labo bless --reference {example.relative}"
+        f"{bless_command(example.relative, reference=True)}"
     )
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from labo.runner import approval
-from labo.runner.example import APPROVED_SUFFIX, Example, all_examples, resolve
+from labo.runner.example import Example, all_examples, resolve
+from labo.runner.orphans import orphan_messages
 from labo.runner.service import ExampleService
 from labo.site.references import scan_docs
 
@@ -55,9 +56,5 @@ def test_every_block_is_well_formed_and_names_an_existing_example(where: tuple[s
 
 
 def test_every_approved_transcript_belongs_to_an_example() -> None:
-    orphans = [
-        path.relative_to(ROOT).as_posix()
-        for path in (ROOT / "examples").rglob(f"*{APPROVED_SUFFIX}")
-        if not path.with_name(path.name.removesuffix(APPROVED_SUFFIX) + ".py").is_file()
-    ]
-    assert orphans == []
+    problems = orphan_messages(ROOT)
+    assert not problems, "\n".join(problems)

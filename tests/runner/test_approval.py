@@ -24,13 +24,13 @@ def test_a_changed_transcript_gives_a_diff_and_the_bless_command(example: Exampl
     bless(example, "[1] C: NOOP\n")
     problem = compare(example, "[1] C: QUIT\n") or ""
     assert "-[1] C: NOOP" in problem and "+[1] C: QUIT" in problem
-    assert "python -m labo bless examples/x.py" in problem
+    assert "make bless F=examples/x.py" in problem
 
 
 def test_a_never_approved_example_asks_for_approval(example: Example):
     problem = compare(example, "[1] C: NOOP\n") or ""
     assert "pas encore de transcription approuvée" in problem
-    assert "python -m labo bless examples/x.py" in problem
+    assert "make bless F=examples/x.py" in problem
 
 
 def test_blessing_reports_a_new_a_changed_and_an_unchanged_transcript(example: Example):

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from site_build import REPO
 from site_config import human_titles
-from site_typography import typography_errors
 
-NBSP = "\u00a0"
+from labo.typography import typography_errors
 
 PROSE_FILES = sorted(
     [
@@ -35,61 +34,3 @@ def test_site_and_nav_titles_follow_french_typography(config: dict[str, Any]) ->
         for error in typography_errors(title)
     ]
     assert errors == []
-
-
-# --- the checker itself -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("sign", [":", ";", "?", "!"])
-def test_checker_flags_an_ordinary_space_before(sign: str) -> None:
-    assert len(typography_errors(f"Le port 25 {sign} relais")) == 1
-
-
-@pytest.mark.parametrize("sign", [":", ";", "?", "!"])
-def test_checker_accepts_a_no_break_space_before(sign: str) -> None:
-    assert typography_errors(f"Le port 25{NBSP}{sign} relais") == []
-
-
-@pytest.mark.parametrize("sign", [";", "?", "!"])
-def test_checker_flags_a_missing_space_before(sign: str) -> None:
-    assert len(typography_errors(f"Vraiment{sign}")) == 1
-
-
-def test_checker_flags_guillemets_without_no_break_spaces() -> None:
-    assert len(typography_errors("la note disait « non sécurisé »")) == 2
-
-
-def test_checker_accepts_guillemets_with_no_break_spaces() -> None:
-    assert typography_errors(f"la note disait «{NBSP}non sécurisé{NBSP}»") == []
-
-
-def test_checker_flags_a_straight_apostrophe() -> None:
-    assert len(typography_errors("l'enveloppe")) == 1
-
-
-def test_checker_accepts_a_typographic_apostrophe() -> None:
-    assert typography_errors("l’enveloppe") == []
-
-
-def test_checker_flags_an_ordinary_space_right_after_inline_code() -> None:
-    assert len(typography_errors("puis `STARTTLS` ; enfin")) == 1
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "la commande `MAIL FROM: <a@example.com> ; x ?` reste telle quelle",
-        "```\nS: 220 mail.example.net ESMTP ; prêt ?\n```",
-        "[RFC 5321](https://www.rfc-editor.org/rfc/rfc5321?a=1;b=2)",
-        "<!-- exemple: examples/pop3/x.py — A : B ? -->",
-        '<text x="1" y="2">POP3</text>',
-        "| Port | Service |\n| :--- | ---: |",
-    ],
-)
-def test_checker_ignores_what_is_not_prose(text: str) -> None:
-    assert typography_errors(text) == []
-
-
-def test_checker_reports_the_line_of_the_mistake() -> None:
-    [error] = typography_errors("Première ligne.\n\nTroisième ligne : la faute.")
-    assert error.line == 3

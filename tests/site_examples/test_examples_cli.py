@@ -68,7 +68,7 @@ def test_run_of_an_example_never_approved_says_how_to_approve_it(
 ) -> None:
     outcome = labo("run", "examples/smtp/bonjour.py")
     assert re.search(f"remarque{SEP}: examples/smtp/bonjour.py n'a pas encore", outcome.err)
-    assert "python -m labo bless examples/smtp/bonjour.py" in outcome.err
+    assert "make bless F=examples/smtp/bonjour.py" in outcome.err
 
 
 def test_run_of_an_approved_example_adds_no_remark(

@@ -262,7 +262,7 @@ def test_an_example_without_reference_transcript_names_page_example_and_command(
     html = convert(block(lab_approved_example))
     [warning] = warnings()
     assert warning.startswith(f"docs/essai.md, ligne 1, exemple {lab_approved_example}{NB}: ")
-    assert f"python -m labo bless --reference {lab_approved_example}" in warning
+    assert f"make bless F={lab_approved_example} ARGS=--reference" in warning
     assert "bonjour.reference.txt manque" in html
 
 

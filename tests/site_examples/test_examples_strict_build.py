@@ -275,7 +275,7 @@ def test_an_unapproved_change_shows_the_unified_diff(builds: Builds) -> None:
 
 def test_an_unapproved_change_gives_the_bless_command(builds: Builds) -> None:
     warning = _defect(builds, "unapproved_change").warning()
-    assert warning.endswith(f"approuvez-le{NB}: python -m labo bless {SHOWN}")
+    assert warning.endswith(f"approuvez-le{NB}: make bless F={SHOWN}")
 
 
 def test_an_unapproved_change_counts_as_a_failure_in_the_summary(builds: Builds) -> None:
@@ -285,7 +285,7 @@ def test_an_unapproved_change_counts_as_a_failure_in_the_summary(builds: Builds)
 def test_a_new_example_asks_for_review_and_gives_the_bless_command(builds: Builds) -> None:
     warning = _defect(builds, "never_approved").warning()
     assert "n'a pas encore de transcription approuvée (nouveau.transcription.txt)" in warning
-    assert warning.endswith(f"approuvez-la{NB}: python -m labo bless examples/smtp/nouveau.py")
+    assert warning.endswith(f"approuvez-la{NB}: make bless F=examples/smtp/nouveau.py")
 
 
 def test_a_missing_file_is_reported_with_the_path_to_check(builds: Builds) -> None:
