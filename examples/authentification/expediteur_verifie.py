@@ -1,4 +1,4 @@
-"""SPF, DKIM, DMARC : le MX d’example.org vérifie qu’Alice est bien l’expéditrice."""
+"""SPF, DKIM, DMARC : le MX d’example.org vérifie qu’Alice est bien l’expéditrice."""
 
 import email
 import imaplib
@@ -29,7 +29,7 @@ message.set_content("Bonjour Bob,\n\nVoici mon nouveau RIB, c'est bien moi.\n\nA
 
 # 2. Alice soumet son message. Le MSA d'example.com le signe (DKIM-Signature:), puis le MTA
 #    le relaie depuis 192.0.2.10, la seule adresse que le SPF d'example.com autorise.
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=contexte)
         smtp.login("alice@example.com", "alice-secret")

@@ -1,4 +1,4 @@
-"""DNS inverse : quel nom porte l’adresse qui se connecte, et ce nom mène-t-il bien à elle ?"""
+"""DNS inverse : quel nom porte l’adresse qui se connecte, et ce nom mène-t-il bien à elle ?"""
 
 import dns.resolver
 import dns.reversename

@@ -1,4 +1,4 @@
-"""DNS : où remettre le courrier d’un domaine, avec ou sans enregistrement MX."""
+"""DNS : où remettre le courrier d’un domaine, avec ou sans enregistrement MX."""
 
 import dns.resolver
 

@@ -1,4 +1,4 @@
-"""File d’attente : ce que voit l’administrateur d’example.com avec « postqueue -p »."""
+"""File d’attente : ce que voit l’administrateur d’example.com avec « postqueue -p »."""
 
 import smtplib
 import ssl
@@ -17,7 +17,7 @@ message["Message-ID"] = "<devis@example.com>"
 message.set_content("Bonjour Dave,\n\nPourriez-vous m'envoyer votre devis\u00a0?\n\nAlice\n")
 
 # 1. Alice écrit à Dave ; le MX d'example.net, mail.example.net, est en panne.
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=contexte)
         smtp.login("alice@example.com", "alice-secret")

@@ -1,4 +1,4 @@
-"""Dossier « Envoyés » : la copie garde la ligne Bcc que le message envoyé n’a plus."""
+"""Dossier « Envoyés » : la copie garde la ligne Bcc que le message envoyé n’a plus."""
 
 import email
 import email.utils
@@ -21,7 +21,7 @@ message["Message-ID"] = "<devis@example.com>"
 message.set_content("Bonjour Bob,\n\nVoici le devis.\n\nAlice\n")
 
 # 1. smtplib retire la ligne Bcc du message et ajoute l'adresse à l'enveloppe (RCPT TO).
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=contexte)
         smtp.login("alice@example.com", "alice-secret")
@@ -29,7 +29,7 @@ with appareil("ordinateur d'Alice"):
 
 attendre_file()
 
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     imap = imaplib.IMAP4_SSL("imap.example.com", ssl_context=contexte)
 imap.login("alice@example.com", "alice-secret")
 

@@ -1,4 +1,4 @@
-"""Format d’un message : Alice envoie un plan en pièce jointe, Bob en lit la structure."""
+"""Format d’un message : Alice envoie un plan en pièce jointe, Bob en lit la structure."""
 
 import base64
 import email
@@ -43,7 +43,7 @@ message.add_attachment(plan, maintype="image", subtype="png", filename="plan.png
 message.set_boundary("=====limite-entre-les-parties=====")  # d'habitude tirée au hasard
 
 # 3. Soumission sur le port 587, comme d'habitude : STARTTLS, puis AUTH.
-with appareil("ordinateur d'Alice"):
+with appareil("ordinateur d’Alice"):
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="ordinateur.example.com") as smtp:
         smtp.starttls(context=contexte)
         smtp.login("alice@example.com", "alice-secret")
