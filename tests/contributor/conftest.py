@@ -1,4 +1,10 @@
-"""Fixtures for the contributor's tools: a copy of the Makefile that reuses the project's .venv."""
+"""Fixtures for the contributor's tools: a copy of the Makefile that borrows the project's Python.
+
+The copy never shares the project's ``.venv`` itself: a ``make`` there that decided to reinstall
+would run ``pip install -e`` from a directory without the package and break the real
+environment. It gets its own ``.venv`` whose ``bin`` is the project's, with stamps newer than the
+pins, so that nothing is installed; a reinstall, if one were attempted, would find no pip there.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +24,14 @@ def make_project(tmp_path: Path) -> Path:
     if shutil.which("make") is None:
         pytest.skip("make n’est pas installé sur cette machine")
     for name in ("Makefile", "pyproject.toml", "constraints.txt"):
-        shutil.copy2(REPO / name, tmp_path / name)  # copy2: the .venv stamp stays newer
-    (tmp_path / ".venv").symlink_to(REPO / ".venv")
+        shutil.copy2(REPO / name, tmp_path / name)
+    venv = tmp_path / ".venv"
+    venv.mkdir()
+    (venv / "bin").symlink_to(REPO / ".venv" / "bin")
+    chosen = REPO / ".venv" / ".python"
+    if chosen.exists():
+        shutil.copy(chosen, venv / ".python")
+    (venv / ".installed").touch()  # newer than the pins copied above: nothing to install
     return tmp_path
 
 

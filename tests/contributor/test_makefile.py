@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def test_an_old_python_stops_with_the_version_needed_and_how_to_choose(
     old = tmp_path / "python3.10"
     old.write_text('#!/bin/sh\necho "3.10 ancien"\n', encoding="utf-8")
     old.chmod(0o755)
-    (make_project / ".venv").unlink()
+    shutil.rmtree(make_project / ".venv")
     result = run_make(make_project, "test", f"PYTHON={old}")
     assert result.returncode != 0
     assert f"Python 3.10{NB}; ce projet demande Python ≥ 3.11" in result.stderr

@@ -42,11 +42,11 @@ def test_a_typo_in_a_page_fails_the_strict_build_with_its_place(project: Path) -
     assert f"typographie{NB}: docs/index.md:3:11{NB}: espace ordinaire devant" in result.stderr
 
 
-def test_a_typo_in_an_example_title_is_reported_without_failing_the_build(project: Path) -> None:
+def test_a_typo_in_an_example_title_fails_the_strict_build_with_its_place(project: Path) -> None:
     (project / "docs" / "index.md").write_text("# Titre\n", "utf-8")
     (project / "examples" / "essai.py").write_text('"""POP3 : relever."""\n', "utf-8")
     result = build(project)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode != 0
     assert f"examples/essai.py:1:8{NB}: espace ordinaire devant" in result.stderr
 
 
