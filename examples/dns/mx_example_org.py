@@ -17,7 +17,7 @@ def txt(nom: str) -> str:
 # 2. SPF (RFC 7208) : seule l'adresse du MSA d'example.com peut envoyer pour ce domaine.
 assert txt("example.com") == "v=spf1 ip4:192.0.2.10 -all"
 
-# 3. DMARC (RFC 7489) : un message dont le From: usurpe example.com doit être refusé.
+# 3. DMARC (RFC 9989) : un message dont le From: usurpe example.com doit être refusé.
 assert txt("_dmarc.example.com") == "v=DMARC1; p=reject"
 
 # 4. Un domaine qui n'existe pas : le DNS répond NXDOMAIN, une réponse comme une autre.
