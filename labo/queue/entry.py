@@ -58,6 +58,7 @@ class QueueEntry:
     message_path: Path
     attempts: int = 0
     next_attempt: datetime | None = None  # None: due at once
+    smtputf8: bool = False  # the client asked for SMTPUTF8: the next hop is asked too
 
     @property
     def finished(self) -> bool:
@@ -83,6 +84,7 @@ class QueueEntry:
             "size": self.size,
             "attempts": self.attempts,
             "next_attempt": None if self.next_attempt is None else self.next_attempt.isoformat(),
+            "smtputf8": self.smtputf8,
             "recipients": [
                 {
                     "address": r.address,
@@ -108,4 +110,5 @@ class QueueEntry:
             message_path=message_path,
             attempts=data["attempts"],
             next_attempt=None if next_attempt is None else datetime.fromisoformat(next_attempt),
+            smtputf8=data.get("smtputf8", False),
         )

@@ -3,7 +3,8 @@
 It does what Postfix's ``smtp`` delivery agent does (RFC 5321 §5.1, RFC 3207): ask DNS for the
 domain's MX hosts, connect to the best one on port 25, use STARTTLS when offered (opportunistic:
 no certificate check can be required of an MX), announce ``BODY=8BITMIME`` for an 8-bit body and
-``SMTPUTF8`` when an address needs it (RFC 6152, RFC 6531), and report one outcome per recipient.
+``SMTPUTF8`` when the message came with it or an address needs it (RFC 6152, RFC 6531 §3.4), and
+report one outcome per recipient.
 
 The lookups go to the lab's DNS server and are recorded; the addresses it returns are
 documentation addresses, which are never contacted: ``connect_to`` maps each to the recording
@@ -65,12 +66,16 @@ def send(
     *,
     mail_from: str,
     recipients: Sequence[str],
+    smtputf8: bool = False,
     sender: Provider,
     resolver: LabResolver,
     route: Router,
     tls: ssl.SSLContext,
 ) -> dict[str, Outcome]:
-    """Deliver ``message`` to the MX of the recipients' one domain; an outcome per recipient."""
+    """Deliver ``message`` to the MX of the recipients' one domain; an outcome per recipient.
+
+    ``smtputf8``: the message was submitted with ``SMTPUTF8``, which the next hop is told too.
+    """
     domain = recipients[0].rpartition("@")[2].lower()
     # Replies in Postfix's words, not the resolver's French message: a reply ends up in the
     # non-delivery report's Diagnostic-Code field, which is ASCII (RFC 3464).
@@ -89,7 +94,7 @@ def send(
                 # No server of the lab's Internet answers there: as for a server that is down.
                 last = Temporary(f"451 4.4.1 connect to {host}[{address}]:25: Connection refused")
                 continue
-            return _talk(host, target, message, mail_from, recipients, sender, tls)
+            return _talk(host, target, message, mail_from, recipients, smtputf8, sender, tls)
     return _all(recipients, last)
 
 
@@ -99,6 +104,7 @@ def _talk(
     message: bytes,
     mail_from: str,
     recipients: Sequence[str],
+    smtputf8: bool,
     sender: Provider,
     tls: ssl.SSLContext,
 ) -> dict[str, Outcome]:
@@ -111,7 +117,7 @@ def _talk(
         if client.has_extn("starttls"):  # opportunistic, as between real MTAs
             client.starttls(context=tls)
             client.ehlo()
-        options = _mail_options(client, message, mail_from, recipients)
+        options = _mail_options(client, message, mail_from, recipients, smtputf8=smtputf8)
         refused = client.sendmail(mail_from, list(recipients), message, mail_options=options)
         client.quit()
     except smtplib.SMTPRecipientsRefused as error:
@@ -130,12 +136,19 @@ def _talk(
 
 
 def _mail_options(
-    client: smtplib.SMTP, message: bytes, mail_from: str, recipients: Sequence[str]
+    client: smtplib.SMTP,
+    message: bytes,
+    mail_from: str,
+    recipients: Sequence[str],
+    *,
+    smtputf8: bool,
 ) -> list[str]:
+    """The MAIL parameters in Postfix's order: ``BODY=8BITMIME``, then ``SMTPUTF8``."""
     options = []
     if client.has_extn("8bitmime") and any(byte >= 0x80 for byte in message):
         options.append("BODY=8BITMIME")
-    if client.has_extn("smtputf8") and not all(a.isascii() for a in (mail_from, *recipients)):
+    utf8 = smtputf8 or not all(a.isascii() for a in (mail_from, *recipients))
+    if client.has_extn("smtputf8") and utf8:
         options.append("SMTPUTF8")
     return options
 
