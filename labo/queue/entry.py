@@ -25,15 +25,18 @@ def is_null_sender(mail_from: str) -> bool:
 class RecipientState:
     """Where one recipient of a queued message stands.
 
-    ``reply`` is the last reply of the next hop (the deferral or the refusal). For a bounce,
-    ``expired`` says the queue gave up after its lifetime rather than on a 5xx, and ``reported``
-    that the non-delivery report has been handed over (or dropped, for a null sender).
+    ``reply`` is the last reply of the next hop (the deferral or the refusal), or with
+    ``enhanced`` (its RFC 3463 status) the MTA's own words for a failure without a reply. For a
+    bounce, ``expired`` says the queue gave up after its lifetime rather than on a 5xx, and
+    ``reported`` that the non-delivery report has been handed over (or dropped, for a null
+    sender).
     """
 
     address: str
     status: Status = "pending"
     reply: str | None = None
     remote_mta: str | None = None
+    enhanced: str | None = None
     expired: bool = False
     reported: bool = False
 
@@ -91,6 +94,7 @@ class QueueEntry:
                     "status": r.status,
                     "reply": r.reply,
                     "remote_mta": r.remote_mta,
+                    "enhanced": r.enhanced,
                     "expired": r.expired,
                     "reported": r.reported,
                 }

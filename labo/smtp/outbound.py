@@ -86,21 +86,21 @@ def send(
         return _all(recipients, Permanent(f"550 5.1.2 {lookup}: Host not found"))
     except DnsUnavailable:
         return _all(recipients, Temporary(f"451 4.4.3 {lookup}: Host not found, try again"))
-    last = Temporary(f"451 4.4.1 No MX host of {domain} could be reached")
+    last = Temporary(f"no MX host of {domain} could be reached", enhanced="4.4.1")
     for host in hosts:
         for address in resolver.addresses(host):
             target = route(address)
             if target is None:
                 # No server of the lab's Internet answers there: as for a server that is down.
-                last = Temporary(f"451 4.4.1 connect to {host}[{address}]:25: Connection refused")
+                last = _unreachable(host, address, "Connection refused")
                 continue
-            return _talk(host, target, message, mail_from, recipients, smtputf8, sender, tls)
+            mx = (host, address, target)
+            return _talk(mx, message, mail_from, recipients, smtputf8, sender, tls)
     return _all(recipients, last)
 
 
 def _talk(
-    host: str,
-    target: tuple[str, int],
+    mx: tuple[str, str, tuple[str, int]],
     message: bytes,
     mail_from: str,
     recipients: Sequence[str],
@@ -108,10 +108,13 @@ def _talk(
     sender: Provider,
     tls: ssl.SSLContext,
 ) -> dict[str, Outcome]:
+    host, address, target = mx
     try:
         client = _MxClient(host, target, sender)
-    except (smtplib.SMTPException, OSError) as error:
-        return _all(recipients, Temporary(f"451 4.4.1 connect to {host}:25: {error}"))
+    except OSError as error:
+        return _all(recipients, _unreachable(host, address, error.strerror or str(error)))
+    except smtplib.SMTPException as error:
+        return _all(recipients, _unreachable(host, address, str(error)))
     try:
         client.ehlo()
         if client.has_extn("starttls"):  # opportunistic, as between real MTAs
@@ -128,7 +131,8 @@ def _talk(
         return _all(recipients, _outcome(error.smtp_code, error.smtp_error, host))
     except (smtplib.SMTPException, OSError) as error:
         _close(client)
-        return _all(recipients, Temporary(f"451 4.4.2 lost connection with {host}: {error}"))
+        lost = f"lost connection with {host}[{address}]: {error}"
+        return _all(recipients, Temporary(lost, enhanced="4.4.2"))
     return {
         rcpt: _outcome(*refused[rcpt], host) if rcpt in refused else Delivered()
         for rcpt in recipients
@@ -151,6 +155,11 @@ def _mail_options(
     if client.has_extn("smtputf8") and utf8:
         options.append("SMTPUTF8")
     return options
+
+
+def _unreachable(host: str, address: str, why: str) -> Temporary:
+    """No SMTP conversation at all: Postfix's words and status 4.4.1, no reply code."""
+    return Temporary(f"connect to {host}[{address}]:25: {why}", enhanced="4.4.1")
 
 
 def _outcome(code: int, text: bytes | str, host: str) -> Outcome:
