@@ -160,7 +160,7 @@ class ReferenceLab:
         backend_host, backend_port = self.servers.endpoints[(domain, name)]
         hostname = provider.hostname_for(service)
         peers = {
-            ADDRESSES[other]: ClientInfo(f"MTA d'{other}", hostname)
+            ADDRESSES[other]: ClientInfo(f"MTA d’{other}", hostname)
             for other in PROVIDERS
             if other != domain
         }

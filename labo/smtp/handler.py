@@ -56,7 +56,7 @@ class DeliveryHandler:
         self._ctx = ctx
         self._mta = mta
         role = "MSA" if policy.submission else "MX"
-        self._label = f"{role} d'{ctx.provider.domain}"
+        self._label = f"{role} d’{ctx.provider.domain}"
 
     # -- connection ------------------------------------------------------------------------------
 

@@ -138,7 +138,7 @@ class Mta:
             recipients=recipients,
             smtputf8=entry.smtputf8,
             sender=self._ctx.provider,
-            resolver=LabResolver(dns, f"MTA d'{self._ctx.provider.domain}"),
+            resolver=LabResolver(dns, f"MTA d’{self._ctx.provider.domain}"),
             route=self._route,
             tls=self._ctx.tls.client_context(),
         )

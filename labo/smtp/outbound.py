@@ -36,13 +36,13 @@ class _MxClient(smtplib.SMTP):
     """smtplib, connecting to an MX's proxy while announcing itself as this provider's MTA.
 
     The socket is bound and registered before it connects, so the proxy records who this is
-    (« MTA d'example.com », from its own address) and which MX name it asked for.
+    (« MTA d’example.com », from its own address) and which MX name it asked for.
     """
 
     def __init__(self, mx_host: str, route: tuple[str, int], sender: Provider) -> None:
         self._route = route
         self._client = ClientInfo(
-            f"MTA d'{sender.domain}", mx_host, address=sender.host("smtp").address
+            f"MTA d’{sender.domain}", mx_host, address=sender.host("smtp").address
         )
         # Given the host, smtplib connects at once and keeps the name for STARTTLS's SNI, as it
         # would for a name found in DNS.

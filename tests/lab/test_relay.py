@@ -77,7 +77,7 @@ def relay_mail_command(transcript: Transcript) -> str:
 def test_mail_for_the_other_domain_goes_through_its_mx_on_port_25(fresh: Lab) -> None:
     assert opened(submit(fresh, ["bob@example.org"])) == [
         "ouverture\u00a0: «\u00a0client\u00a0» → smtp.example.com:587 (submission)",
-        "ouverture\u00a0: «\u00a0MTA d'example.com\u00a0» → mx.example.org:25 (smtp)",
+        "ouverture\u00a0: «\u00a0MTA d’example.com\u00a0» → mx.example.org:25 (smtp)",
     ]
 
 
@@ -86,7 +86,7 @@ def test_the_mta_finds_the_other_domains_mx_through_dns(fresh: Lab) -> None:
     lookups = {
         number
         for number, info in transcript.connections.items()
-        if info.service == DNS_SERVICE and info.client == "MTA d'example.com"
+        if info.service == DNS_SERVICE and info.client == "MTA d’example.com"
     }
     questions = [
         e.text for e in transcript.events if e.kind == "client" and e.connection in lookups
