@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from labo.lab import Lab
+    from labo.queue.store import MailQueue
 
 _current: Lab | None = None
 
@@ -87,16 +88,24 @@ def file_attente(domaine: str) -> str:
 
 
 def avancer_horloge(*, minutes: float = 0, heures: float = 0, jours: float = 0) -> None:
-    """Move the lab clock forward, then let every MTA retry what has become due.
+    """Move the lab clock forward; every retry whose time falls in between happens, in order.
 
     Returns once the deliveries this started are over, so what follows sees their result.
     """
     from datetime import timedelta
 
+    from labo.identity import PROVIDERS
+    from labo.queue.catchup import advance_with_retries
+
     lab = current_lab()
     assert lab.shared is not None
-    lab.shared.clock.advance(timedelta(minutes=minutes, hours=heures, days=jours))
-    lab.flush_queues()
+
+    def queues() -> list[MailQueue]:
+        mtas = (lab.context_of(domain).mta for domain in PROVIDERS)
+        return [mta.queue for mta in mtas if mta is not None]
+
+    delta = timedelta(minutes=minutes, hours=heures, days=jours)
+    advance_with_retries(lab.shared.clock, delta, queues=queues, flush=lab.flush_queues)
 
 
 def attendre_file() -> None:

@@ -40,7 +40,7 @@ with appareil("ordinateur d’Alice"):
 attendre_file()
 attente = file_attente("example.com")
 assert "alice@example.com" in attente
-assert "4.4.1 connect to mail.example.net[203.0.113.25]:25: Connection refused" in attente
+assert "(connect to mail.example.net[203.0.113.25]:25: Connection refused)" in attente
 assert "dave@example.net" in attente
 
 # 4. Dix minutes plus tard, le MTA a réessayé (après 5 minutes) : toujours en panne, le

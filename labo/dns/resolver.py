@@ -5,7 +5,7 @@
 can write ``dns.resolver.resolve("example.org", "MX")`` as against any DNS. Neither reads
 /etc/resolv.conf. Each query leaves from a fresh socket bound to 127.0.0.1 and registered under
 its port in ``labels.REGISTRY`` before anything is sent, so the server labels the lookup
-(« MTA d'example.com ») without a race.
+(« MTA d’example.com ») without a race.
 """
 
 from __future__ import annotations

@@ -103,22 +103,28 @@ def _notification(
 def _french_reason(recipient: RecipientState, lifetime: timedelta) -> str:
     reply = one_line(recipient.reply or "")
     who = f"l’hôte {recipient.remote_mta}" if recipient.remote_mta else "le serveur distant"
+    last = "dernière erreur" if recipient.enhanced else "dernière réponse"
     if recipient.expired:
         return (
             f"<{recipient.address}>{_NBSP}: message resté {_days_fr(lifetime)} dans la file sans"
-            f" pouvoir être remis{_NBSP}; dernière réponse{_NBSP}: {reply}"
+            f" pouvoir être remis{_NBSP}; {last}{_NBSP}: {reply}"
         )
+    if recipient.enhanced:
+        return f"<{recipient.address}>{_NBSP}: {reply}"
     return f"<{recipient.address}>{_NBSP}: {who} a répondu{_NBSP}: {reply}"
 
 
 def _english_reason(recipient: RecipientState, lifetime: timedelta) -> str:
     reply = one_line(recipient.reply or "")
     who = f"host {recipient.remote_mta}" if recipient.remote_mta else "the remote server"
+    last = "last error" if recipient.enhanced else "last reply"
     if recipient.expired:
         return (
             f"<{recipient.address}>: message could not be delivered for {_days_en(lifetime)};"
-            f" last reply: {reply}"
+            f" {last}: {reply}"
         )
+    if recipient.enhanced:
+        return f"<{recipient.address}>: {reply}"
     return f"<{recipient.address}>: {who} said: {reply}"
 
 
@@ -161,16 +167,21 @@ def _delivery_status(
 
 
 def _recipient_fields(recipient: RecipientState) -> Message:
+    """Status and diagnostic: a server's reply is an ``smtp`` one; a failure without a reply
+    (no connection) is described in the MTA's own words, typed ``X-Postfix`` as Postfix does
+    (RFC 3464 §2.3.6: a diagnostic type of the MTA's own)."""
     reply = one_line(recipient.reply or "")
+    status = recipient.enhanced or enhanced_status(reply, permanent=not recipient.expired)
     fields = [
         ("Final-Recipient", f"rfc822; {recipient.address}"),
         ("Action", "failed"),
-        ("Status", enhanced_status(reply, permanent=not recipient.expired)),
+        ("Status", status),
     ]
     if recipient.remote_mta:
         fields.append(("Remote-MTA", f"dns; {recipient.remote_mta}"))
     if reply:
-        fields.append(("Diagnostic-Code", f"smtp; {reply}"))
+        kind = "X-Postfix" if recipient.enhanced else "smtp"
+        fields.append(("Diagnostic-Code", f"{kind}; {reply}"))
     return _fields(*fields)
 
 

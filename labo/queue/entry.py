@@ -25,15 +25,18 @@ def is_null_sender(mail_from: str) -> bool:
 class RecipientState:
     """Where one recipient of a queued message stands.
 
-    ``reply`` is the last reply of the next hop (the deferral or the refusal). For a bounce,
-    ``expired`` says the queue gave up after its lifetime rather than on a 5xx, and ``reported``
-    that the non-delivery report has been handed over (or dropped, for a null sender).
+    ``reply`` is the last reply of the next hop (the deferral or the refusal), or with
+    ``enhanced`` (its RFC 3463 status) the MTA's own words for a failure without a reply. For a
+    bounce, ``expired`` says the queue gave up after its lifetime rather than on a 5xx, and
+    ``reported`` that the non-delivery report has been handed over (or dropped, for a null
+    sender).
     """
 
     address: str
     status: Status = "pending"
     reply: str | None = None
     remote_mta: str | None = None
+    enhanced: str | None = None
     expired: bool = False
     reported: bool = False
 
@@ -58,6 +61,7 @@ class QueueEntry:
     message_path: Path
     attempts: int = 0
     next_attempt: datetime | None = None  # None: due at once
+    smtputf8: bool = False  # the client asked for SMTPUTF8: the next hop is asked too
 
     @property
     def finished(self) -> bool:
@@ -83,12 +87,14 @@ class QueueEntry:
             "size": self.size,
             "attempts": self.attempts,
             "next_attempt": None if self.next_attempt is None else self.next_attempt.isoformat(),
+            "smtputf8": self.smtputf8,
             "recipients": [
                 {
                     "address": r.address,
                     "status": r.status,
                     "reply": r.reply,
                     "remote_mta": r.remote_mta,
+                    "enhanced": r.enhanced,
                     "expired": r.expired,
                     "reported": r.reported,
                 }
@@ -108,4 +114,5 @@ class QueueEntry:
             message_path=message_path,
             attempts=data["attempts"],
             next_attempt=None if next_attempt is None else datetime.fromisoformat(next_attempt),
+            smtputf8=data.get("smtputf8", False),
         )

@@ -175,13 +175,16 @@ class QueueManager:
 def _after(recipient: RecipientState, outcome: Outcome, *, expired: bool) -> RecipientState:
     """The recipient's state after an attempt that ended in ``outcome``."""
     if isinstance(outcome, Delivered):
-        return replace(recipient, status="delivered", reply=None)
+        return replace(recipient, status="delivered", reply=None, enhanced=None)
+    reply, enhanced = one_line(outcome.reply), outcome.enhanced
     if isinstance(outcome, Permanent):
-        reply, remote_mta = one_line(outcome.reply), outcome.remote_mta
-        return replace(recipient, status="bounced", reply=reply, remote_mta=remote_mta)
+        remote_mta = outcome.remote_mta
+        return replace(
+            recipient, status="bounced", reply=reply, remote_mta=remote_mta, enhanced=enhanced
+        )
     if expired:  # a temporary failure after the queue lifetime: give up (Postfix: "expired")
-        return replace(recipient, status="bounced", reply=one_line(outcome.reply), expired=True)
-    return replace(recipient, status="deferred", reply=one_line(outcome.reply))
+        return replace(recipient, status="bounced", reply=reply, enhanced=enhanced, expired=True)
+    return replace(recipient, status="deferred", reply=reply, enhanced=enhanced)
 
 
 def _mark_reported(entry: QueueEntry) -> QueueEntry:

@@ -2,6 +2,10 @@
 
 Three outcomes, as an SMTP client sees them (RFC 5321 §4.2.1): the message was taken (2xx), the
 next hop asks to try again later (4xx, or no connection at all), or it refuses for good (5xx).
+
+A failure without a reply (no connection, say) has no reply code to quote: like Postfix, the
+MTA then says what happened in its own words and gives the RFC 3463 status itself
+(``enhanced``), rather than inventing a reply the next hop never sent.
 """
 
 from __future__ import annotations
@@ -17,17 +21,21 @@ class Delivered:
 
 @dataclass(frozen=True)
 class Temporary:
-    """Try again later: ``reply`` is what the next hop said (``451 4.3.0 …``) or why it failed."""
+    """Try again later: ``reply`` is what the next hop said (``451 4.3.0 …``), or, with
+    ``enhanced`` (``4.4.1``), why no reply came (``connect to …: Connection refused``)."""
 
     reply: str
+    enhanced: str | None = None
 
 
 @dataclass(frozen=True)
 class Permanent:
-    """Refused for good: ``reply`` is the refusal (``550 5.1.1 …``), ``remote_mta`` who said it."""
+    """Refused for good: ``reply`` is the refusal (``550 5.1.1 …``), ``remote_mta`` who said it;
+    with ``enhanced``, ``reply`` is the MTA's own diagnostic."""
 
     reply: str
     remote_mta: str | None = None
+    enhanced: str | None = None
 
 
 Outcome = Delivered | Temporary | Permanent

@@ -107,10 +107,12 @@ class MailQueue:
         message: bytes,
         *,
         queue_id: str | None = None,
+        smtputf8: bool = False,
     ) -> QueueEntry:
         """Store ``message`` for ``recipients``; once this returns, the message is in the queue.
 
-        ``queue_id`` is one drawn with ``new_id`` (by default, a new one).
+        ``queue_id`` is one drawn with ``new_id`` (by default, a new one); ``smtputf8`` records
+        that the client sent ``MAIL FROM`` with ``SMTPUTF8`` (RFC 6531 §3.4).
         """
         if not recipients:
             raise QueueError("un message sans destinataire ne peut pas entrer dans la file")
@@ -122,6 +124,7 @@ class MailQueue:
             size=len(message),
             recipients=tuple(RecipientState(address) for address in recipients),
             message_path=self._messages / queue_id,
+            smtputf8=smtputf8,
         )
         self._write(entry.message_path, message)
         self.update(entry)

@@ -49,6 +49,9 @@ ServiceKey = tuple[str, str]
 #: How long ``settle`` may wait, at least, for Postfix to deliver what an example queued.
 SETTLE_SECONDS = 10.0
 
+#: Services whose connections carry mail: the ones ``flush_queues`` waits for.
+MAIL_SERVICES = ("smtp", "submission", "submissions")
+
 #: Services whose clients submit mail that Postfix holds until they disconnect.
 SUBMISSION = ("submission", "submissions")
 
@@ -157,7 +160,7 @@ class ReferenceLab:
         backend_host, backend_port = self.servers.endpoints[(domain, name)]
         hostname = provider.hostname_for(service)
         peers = {
-            ADDRESSES[other]: ClientInfo(f"MTA d'{other}", hostname)
+            ADDRESSES[other]: ClientInfo(f"MTA d’{other}", hostname)
             for other in PROVIDERS
             if other != domain
         }
@@ -231,8 +234,10 @@ class ReferenceLab:
         self.servers.reset()
         self.recorder.clear()
 
-    def settle(self, timeout: float) -> None:
+    def settle(self, timeout: float, *, services: tuple[str, ...] | None = None) -> None:
         """Until nothing moves: every proxy idle and both Postfix queues empty, twice in a row.
+
+        ``services``: only the proxies of those services are waited for (default: all).
 
         Real delivery starts processes (queue manager, SMTP client, LMTP): under load it takes
         longer than the lab's in-process hops, so the queues get at least ``SETTLE_SECONDS``.
@@ -244,8 +249,9 @@ class ReferenceLab:
             # A connection the example left open is waited for ``timeout`` at most, as in the lab.
             remaining = max(0.01, min(timeout, deadline - time.monotonic()))
             try:
-                for proxy in list(self._proxies.values()):
-                    self.call(proxy.wait_idle(remaining), timeout=remaining + 1)
+                for (_, service), proxy in list(self._proxies.items()):
+                    if services is None or service in services:
+                        self.call(proxy.wait_idle(remaining), timeout=remaining + 1)
                 self.call(self._releases_done(), timeout=SETTLE_SECONDS)
                 self.servers.wait_for_queues_empty(max(0.01, deadline - time.monotonic()))
             except TimeoutError:
@@ -256,7 +262,12 @@ class ReferenceLab:
             seen = count
 
     def flush_queues(self, timeout: float = 10.0) -> None:
-        self.settle(timeout)
+        """Until the MTAs are done: the proxies that carry mail idle, the queues settled.
+
+        A mailbox connection the example keeps open (an IMAP ``IDLE`` waiting for the bounce)
+        carries no mail and is not waited for, as in the lab.
+        """
+        self.settle(timeout, services=MAIL_SERVICES)
 
     # -- what the examples and the runner see ---------------------------------------------------
 

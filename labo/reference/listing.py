@@ -29,10 +29,23 @@ def postqueue_listing(config: ReferenceConfig, programs: Programs, domain: str) 
 
 
 def as_seen_by_reader(listing: str, config: ReferenceConfig) -> str:
-    """Replace the closed loopback port that stands for the outsider's MX by its real name."""
+    """Replace the closed loopback port that stands for the outsider's MX by its real name.
+
+    A reason line is right-aligned by ``postqueue`` (padded to 76 characters): it is aligned
+    again after the replacement, as Postfix would have printed it for that name.
+    """
     if config.outsider is None:
         return listing
     address, port = config.outsider
-    return listing.replace(
+    renamed = listing.replace(
         f"{address}[{address}]:{port}", f"{OUTSIDER.name}[{OUTSIDER.address}]:25"
     )
+    return "".join(_realigned(line) for line in renamed.splitlines(keepends=True))
+
+
+def _realigned(line: str) -> str:
+    """A ``(reason)`` line padded again to 76 characters, as ``showq_compat.c`` pads it."""
+    text = line.strip()
+    if not (line.startswith(" ") and text.startswith("(") and text.endswith(")")):
+        return line
+    return " " * max(76 - (len(text) - 2), 0) + text + line[len(line.rstrip("\n")) :]

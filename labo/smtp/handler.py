@@ -56,7 +56,7 @@ class DeliveryHandler:
         self._ctx = ctx
         self._mta = mta
         role = "MSA" if policy.submission else "MX"
-        self._label = f"{role} d'{ctx.provider.domain}"
+        self._label = f"{role} d’{ctx.provider.domain}"
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -157,6 +157,7 @@ class DeliveryHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """Queue the message under this hop's ``Received:``, then answer with its queue id."""
         mail_from = envelope.mail_from or "<>"
+        utf8 = "SMTPUTF8" in (option.upper() for option in envelope.mail_options)
         content = crlf_lines(envelope.original_content or b"")
         arrival = Arrival(
             helo=session.host_name or "unknown",
@@ -167,6 +168,7 @@ class DeliveryHandler:
                 extended=session.extended_smtp,
                 tls=session.ssl is not None,
                 authenticated=bool(session.authenticated),
+                smtputf8=utf8,
             ),
             tls=_tls_description(session),
             queue_id=self._mta.new_id(),
@@ -184,7 +186,9 @@ class DeliveryHandler:
         # Milter-added fields go above the server's own Received:, as with OpenDMARC.
         message = results + received_header(arrival, single) + content
         try:
-            self._mta.enqueue(arrival.queue_id, mail_from, envelope.rcpt_tos, message)
+            self._mta.enqueue(
+                arrival.queue_id, mail_from, envelope.rcpt_tos, message, smtputf8=utf8
+            )
         except OSError:
             log.exception("message %s non mis en file", arrival.queue_id)
             return "451 4.3.0 Error: queue file write error"

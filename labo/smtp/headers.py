@@ -2,7 +2,8 @@
 
 ``Return-Path`` keeps the envelope sender (RFC 5321 §4.4: the final delivery adds it),
 ``Delivered-To`` the mailbox it was delivered to (Postfix's loop detection), and ``Received``
-the hop: who connected, from where, how (RFC 3848 keyword), under which queue id and when.
+the hop: who connected, from where, how (RFC 3848 or RFC 6531 keyword), under which queue id
+and when.
 Lines end in CRLF like the rest of the stored message, and ``Received`` is folded to at most
 78 characters per line (RFC 5322 §2.1.1).
 """
@@ -41,11 +42,15 @@ class Arrival:
     when: datetime
 
 
-def protocol_keyword(*, extended: bool, tls: bool, authenticated: bool) -> str:
-    """The ``with`` keyword of RFC 3848: SMTP, ESMTP, ESMTPS, ESMTPA or ESMTPSA."""
+def protocol_keyword(
+    *, extended: bool, tls: bool, authenticated: bool, smtputf8: bool = False
+) -> str:
+    """The ``with`` keyword: SMTP, ESMTP, ESMTPS, ESMTPA or ESMTPSA (RFC 3848), or for mail
+    sent with ``SMTPUTF8`` UTF8SMTP, UTF8SMTPS, UTF8SMTPA or UTF8SMTPSA (RFC 6531 §3.7.3)."""
     if not extended:
         return "SMTP"
-    return "ESMTP" + ("S" if tls else "") + ("A" if authenticated else "")
+    base = "UTF8SMTP" if smtputf8 else "ESMTP"
+    return base + ("S" if tls else "") + ("A" if authenticated else "")
 
 
 def angle(address: str) -> str:

@@ -58,9 +58,17 @@ class Mta:
         return self.queue.new_id()
 
     def enqueue(
-        self, queue_id: str, mail_from: str, recipients: Sequence[str], message: bytes
+        self,
+        queue_id: str,
+        mail_from: str,
+        recipients: Sequence[str],
+        message: bytes,
+        *,
+        smtputf8: bool = False,
     ) -> QueueEntry:
-        return self.queue.enqueue(mail_from, recipients, message, queue_id=queue_id)
+        return self.queue.enqueue(
+            mail_from, recipients, message, queue_id=queue_id, smtputf8=smtputf8
+        )
 
     def is_local(self, address: str) -> bool:
         """Mail for this provider's domain (or for a mailbox its store keeps) stays here."""
@@ -128,8 +136,9 @@ class Mta:
             entry.read_message(),
             mail_from=entry.mail_from,
             recipients=recipients,
+            smtputf8=entry.smtputf8,
             sender=self._ctx.provider,
-            resolver=LabResolver(dns, f"MTA d'{self._ctx.provider.domain}"),
+            resolver=LabResolver(dns, f"MTA d’{self._ctx.provider.domain}"),
             route=self._route,
             tls=self._ctx.tls.client_context(),
         )

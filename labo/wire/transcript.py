@@ -14,7 +14,7 @@ stops short, e.g. ``[2] ** échec TLS : TLSV1_ALERT_UNKNOWN_CA (côté client)``
 
 A DNS lookup (``labo.dns``) is an exchange of its own, opened like a connection but never closed::
 
-    [4] ** requête DNS : « MTA d'example.com » → résolveur du labo (udp/53)
+    [4] ** requête DNS : « MTA d’example.com » → résolveur du labo (udp/53)
     [4] C: example.org. IN MX ?
     [4] S: example.org. 3600 IN MX 10 mx.example.org.
 """

@@ -634,6 +634,75 @@ def test_file_removed_behind_the_server_is_expunged_on_noop(lab: RunningImap) ->
     dialogue.close()
 
 
+# -- message structure (RFC 9051 §7.5.2, RFC 2046 §5.1.1) ----------------------------------------
+
+ATTACHMENT = (
+    b"From: alice@example.com\r\nTo: bob@example.org\r\nSubject: Plan\r\nMIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/mixed; boundary="limite"\r\n'
+    b"\r\n"
+    b"--limite\r\n"
+    b'Content-Type: text/plain; charset="utf-8"\r\n'
+    b"\r\n"
+    b"Bonjour Bob,\r\n"
+    b"Alice\r\n"
+    b"\r\n"
+    b"--limite\r\n"
+    b"Content-Type: image/png\r\n"
+    b"Content-Transfer-Encoding: base64\r\n"
+    b'Content-Disposition: attachment; filename="plan.png"\r\n'
+    b"\r\n"
+    b"iVBORw0KGgo=\r\n"
+    b"\r\n"
+    b"--limite--\r\n"
+)
+
+
+def body_structure(lab: RunningImap, message: bytes) -> bytes:
+    lab.ctx.store.deliver(ALICE, message)
+    client = selected(lab)
+    _, data = client.fetch("1", "(BODYSTRUCTURE)")
+    client.logout()
+    assert isinstance(data[0], bytes)
+    return data[0]
+
+
+def test_bodystructure_counts_a_text_part_s_body_without_its_header_fields(
+    lab: RunningImap,
+) -> None:
+    structure = body_structure(lab, ATTACHMENT)
+    assert b'("text" "plain" ("charset" "utf-8") NIL NIL "7BIT" 21 2 ' in structure
+
+
+def test_bodystructure_counts_an_attachment_s_body_without_its_header_fields(
+    lab: RunningImap,
+) -> None:
+    structure = body_structure(lab, ATTACHMENT)
+    assert b'("image" "png" NIL NIL NIL "base64" 14 ' in structure
+
+
+def test_bodystructure_gives_the_disposition_as_a_parenthesised_list(lab: RunningImap) -> None:
+    structure = body_structure(lab, ATTACHMENT)
+    assert b' ("attachment" ("filename" "plan.png")) NIL NIL)' in structure
+
+
+def test_bodystructure_of_a_single_part_message_counts_its_body_only(lab: RunningImap) -> None:
+    structure = body_structure(lab, MESSAGE)
+    assert structure.endswith(
+        b'(BODYSTRUCTURE ("text" "plain" NIL NIL NIL "7BIT" 10 1 NIL NIL NIL NIL))'
+    )
+
+
+def test_part_body_leaves_out_the_line_break_of_the_next_boundary(lab: RunningImap) -> None:
+    lab.ctx.store.deliver(ALICE, ATTACHMENT)
+    client = selected(lab)
+    _, data = client.fetch("1", "(BODY.PEEK[1] BODY.PEEK[2])")
+    client.logout()
+    assert [item[1] for item in data if isinstance(item, tuple)] == [
+        b"Bonjour Bob,\r\nAlice\r\n",
+        b"iVBORw0KGgo=\r\n",
+    ]
+
+
 # -- UNSELECT, NAMESPACE, ENABLE -----------------------------------------------------------------
 
 

@@ -391,7 +391,7 @@ def test_transcript_records_both_sides_in_order_between_open_and_close(lab_route
         smtp.noop()
     assert [event.render() for event in settled_transcript(lab_routed)] == [
         "[1] ** ouverture\u00a0: «\u00a0client\u00a0» → mx.example.org:25 (smtp)",
-        "[2] ** requête DNS\u00a0: «\u00a0MX d'example.org\u00a0» → résolveur du labo (udp/53)",
+        "[2] ** requête DNS\u00a0: «\u00a0MX d’example.org\u00a0» → résolveur du labo (udp/53)",
         "[2] C: 101.113.0.203.in-addr.arpa. IN PTR ?",
         "[2] S: NXDOMAIN (nom inexistant)",
         "[1] S: 220 mx.example.org ESMTP",
@@ -479,7 +479,7 @@ def test_connections_carry_the_device_label_and_the_host_name_asked(lab_routed: 
     assert list(lab_routed.transcript().connections.values()) == [
         ConnectionInfo(1, "imaps", "téléphone de Bob", "imap.example.org", 993),
         ConnectionInfo(2, "submission", "ordinateur d'Alice", "smtp.example.com", 587),
-        ConnectionInfo(3, "dns", "MSA d'example.com", "résolveur du labo", 53),
+        ConnectionInfo(3, "dns", "MSA d’example.com", "résolveur du labo", 53),
         ConnectionInfo(4, "pop3s", "client", "pop.example.com", 995),
     ]
 

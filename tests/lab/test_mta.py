@@ -67,6 +67,13 @@ def test_mail_for_a_server_that_does_not_answer_waits_in_the_queue(lab_routed: L
     assert inbox(lab_routed, ALICE) == []
 
 
+def test_the_queue_gives_no_reply_code_for_a_server_that_never_replied(lab_routed: Lab) -> None:
+    submit("dave@example.net", 1)
+    lab_routed.flush_queues()
+    reason = file_attente("example.com").splitlines()[2]
+    assert reason.strip() == "(connect to mail.example.net[203.0.113.25]:25: Connection refused)"
+
+
 def test_a_retry_that_fails_again_leaves_the_message_queued(lab_routed: Lab) -> None:
     submit("dave@example.net", 1)
     lab_routed.flush_queues()
@@ -75,11 +82,31 @@ def test_a_retry_that_fails_again_leaves_the_message_queued(lab_routed: Lab) -> 
     assert inbox(lab_routed, ALICE) == []
 
 
+def test_an_hour_of_clock_runs_every_retry_due_within_it(lab_routed: Lab) -> None:
+    submit("dave@example.net", 1)
+    lab_routed.flush_queues()
+    avancer_horloge(heures=1)
+    questions = [e.text for e in lab_routed.transcript().events if e.text == "example.net. IN MX ?"]
+    assert len(questions) == 4  # the first attempt, then retries after 5, 15 and 35 minutes
+
+
 def test_a_message_still_queued_after_five_days_bounces(lab_routed: Lab) -> None:
     submit("dave@example.net", 1)
     lab_routed.flush_queues()
-    avancer_horloge(jours=5, minutes=1)
+    avancer_horloge(jours=5, heures=2)  # to the first retry past the lifetime
     assert queued(lab_routed) == 0
     [report] = inbox(lab_routed, ALICE)
     assert b"Status: 4.4.1" in report
     assert file_attente("example.com").strip() == "Mail queue is empty"
+
+
+def test_the_bounce_for_an_unreachable_server_has_the_mta_s_own_diagnostic(
+    lab_routed: Lab,
+) -> None:
+    submit("dave@example.net", 1)
+    lab_routed.flush_queues()
+    avancer_horloge(jours=5, heures=2)  # to the first retry past the lifetime
+    [report] = inbox(lab_routed, ALICE)
+    assert (
+        b"Diagnostic-Code: X-Postfix; connect to mail.example.net[203.0.113.25]:25:\r\n" in report
+    )

@@ -34,7 +34,7 @@ def fresh(lab: Lab) -> Lab:
     return lab
 
 
-def submit(lab: Lab, recipients: list[str]) -> Transcript:
+def submit(lab: Lab, recipients: list[str], mail_options: tuple[str, ...] = ()) -> Transcript:
     message = (
         b"From: alice@example.com\r\nSubject: Essai\r\nMessage-ID: <relais@example.com>\r\n"
         b"Date: Mon, 02 Mar 2026 08:59:00 +0000\r\n\r\nBonjour\r\n"
@@ -42,7 +42,7 @@ def submit(lab: Lab, recipients: list[str]) -> Transcript:
     with smtplib.SMTP("smtp.example.com", 587, local_hostname="poste.example.com") as client:
         client.starttls(context=ssl.create_default_context())
         client.login("alice@example.com", "alice-secret")
-        client.sendmail("alice@example.com", recipients, message)
+        client.sendmail("alice@example.com", recipients, message, mail_options=list(mail_options))
     lab.settle(2.0)
     return lab.transcript()
 
@@ -64,10 +64,20 @@ def relay_number(transcript: Transcript) -> int:
     return relay
 
 
+def relay_mail_command(transcript: Transcript) -> str:
+    """The MTA's ``MAIL FROM`` to the next hop: ``mail FROM:<…> size=… [parameters]``."""
+    relay = relay_number(transcript)
+    return next(
+        e.text
+        for e in transcript.events
+        if e.connection == relay and e.kind == "client" and e.text.lower().startswith("mail ")
+    )
+
+
 def test_mail_for_the_other_domain_goes_through_its_mx_on_port_25(fresh: Lab) -> None:
     assert opened(submit(fresh, ["bob@example.org"])) == [
         "ouverture\u00a0: «\u00a0client\u00a0» → smtp.example.com:587 (submission)",
-        "ouverture\u00a0: «\u00a0MTA d'example.com\u00a0» → mx.example.org:25 (smtp)",
+        "ouverture\u00a0: «\u00a0MTA d’example.com\u00a0» → mx.example.org:25 (smtp)",
     ]
 
 
@@ -76,7 +86,7 @@ def test_the_mta_finds_the_other_domains_mx_through_dns(fresh: Lab) -> None:
     lookups = {
         number
         for number, info in transcript.connections.items()
-        if info.service == DNS_SERVICE and info.client == "MTA d'example.com"
+        if info.service == DNS_SERVICE and info.client == "MTA d’example.com"
     }
     questions = [
         e.text for e in transcript.events if e.kind == "client" and e.connection in lookups
@@ -128,6 +138,23 @@ def test_the_mx_checks_sit_above_its_received_and_the_msa_signature_below_its_ow
         "DKIM-Signature",
     ]
     assert "dmarc=pass" in message["Authentication-Results"]
+
+
+def test_a_message_submitted_with_smtputf8_is_relayed_with_smtputf8(fresh: Lab) -> None:
+    transcript = submit(fresh, ["bob@example.org"], mail_options=("SMTPUTF8",))
+    assert relay_mail_command(transcript).split()[3:] == ["SMTPUTF8"]
+
+
+def test_a_message_submitted_without_smtputf8_is_relayed_without_it(fresh: Lab) -> None:
+    transcript = submit(fresh, ["bob@example.org"])
+    assert relay_mail_command(transcript).split()[3:] == []
+
+
+def test_each_hop_of_a_smtputf8_message_says_utf8smtp_in_its_received_field(fresh: Lab) -> None:
+    submit(fresh, ["bob@example.org"], mail_options=("SMTPUTF8",))
+    [stored] = fresh.store_of(BOB).messages(BOB)
+    hops = email.message_from_bytes(stored.read()).get_all("Received")
+    assert ("with UTF8SMTPS id" in hops[0], "with UTF8SMTPSA id" in hops[1]) == (True, True)
 
 
 def test_mail_for_the_senders_own_domain_is_not_relayed(fresh: Lab) -> None:

@@ -113,5 +113,19 @@ def test_an_expired_recipient_is_explained_as_such(entry: QueueEntry) -> None:
     assert report_fields(raw)[1]["Status"] == "4.4.2"
 
 
+def test_a_failure_without_a_reply_is_diagnosed_in_the_mta_s_own_words(entry: QueueEntry) -> None:
+    refused = "connect to mail.example.net[203.0.113.25]:25: Connection refused"
+    expired = replace(
+        entry.recipients[0], status="bounced", reply=refused, enhanced="4.4.1", expired=True
+    )
+    raw = build_report(entry, [expired], original=MESSAGE, reporting_host=REPORTING_HOST, date=DATE)
+    fields = report_fields(raw)[1]
+    assert (fields["Status"], fields["Diagnostic-Code"], "Remote-MTA" in fields) == (
+        "4.4.1",
+        f"X-Postfix; {refused}",
+        False,
+    )
+
+
 def _parts(raw: bytes) -> list[EmailMessage]:
     return list(parse_report(raw).iter_parts())  # type: ignore[arg-type]

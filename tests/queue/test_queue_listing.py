@@ -9,7 +9,20 @@ from queue_fakes import MESSAGE  # 145 bytes
 from labo.queue import MailQueue, queue_listing
 
 GREYLISTED = "451 4.7.1 <carol@example.org>: Recipient address rejected: Greylisted"
+REFUSED = "connect to mail.example.net[203.0.113.25]:25: Connection refused"
 PAD = " " * 41
+
+
+def deferred(queue: MailQueue, *replies: str | None) -> list[str]:
+    """The listing of one entry whose recipients are deferred with ``replies`` (None: pending)."""
+    addresses = [f"user{n}@example.net" for n in range(len(replies))]
+    entry = queue.enqueue("alice@example.com", addresses, MESSAGE)
+    states = tuple(
+        state if reply is None else replace(state, status="deferred", reply=reply)
+        for state, reply in zip(entry.recipients, replies, strict=True)
+    )
+    queue.update(replace(entry, recipients=states))
+    return queue_listing(queue.entries()).splitlines()
 
 
 def test_an_empty_queue_says_so(queue: MailQueue) -> None:
@@ -23,7 +36,7 @@ def test_an_entry_shows_id_size_arrival_sender_and_recipients(queue: MailQueue) 
         "0000000001      145 Mon Mar  2 09:00:00  alice@example.com\n"
         f"{PAD}bob@example.org\n"
         "\n"
-        "-- 1 Kbytes in 1 Request.\n"
+        "-- 0 Kbytes in 1 Request.\n"
     )
 
 
@@ -40,8 +53,31 @@ def test_a_deferred_recipient_follows_its_reason_in_parentheses(queue: MailQueue
         )
     )
     lines = queue_listing(queue.entries()).splitlines()
-    assert lines[2:4] == [f"({GREYLISTED})", f"{PAD}carol@example.org"]
+    assert [line.strip() for line in lines[2:4]] == [f"({GREYLISTED})", "carol@example.org"]
     assert "bob@example.org" not in "\n".join(lines)
+
+
+def test_a_reason_is_padded_to_76_characters_as_postfix_pads_it(queue: MailQueue) -> None:
+    assert deferred(queue, REFUSED)[2] == " " * 12 + f"({REFUSED})"
+
+
+def test_a_reason_too_long_to_pad_starts_the_line(queue: MailQueue) -> None:
+    long_reason = "x" * 80
+    assert deferred(queue, long_reason)[2] == f"({long_reason})"
+
+
+def test_a_reason_shared_by_the_next_recipient_is_not_repeated(queue: MailQueue) -> None:
+    lines = deferred(queue, REFUSED, REFUSED)
+    assert lines[2:5] == [
+        " " * 12 + f"({REFUSED})",
+        f"{PAD}user0@example.net",
+        f"{PAD}user1@example.net",
+    ]
+
+
+def test_a_recipient_without_a_reason_after_one_with_a_reason_says_so(queue: MailQueue) -> None:
+    lines = deferred(queue, REFUSED, None)
+    assert lines[4:6] == [" " * 58 + "(reason unavailable)", f"{PAD}user1@example.net"]
 
 
 def test_a_bounce_in_the_queue_shows_mailer_daemon_as_sender(queue: MailQueue) -> None:
@@ -49,7 +85,7 @@ def test_a_bounce_in_the_queue_shows_mailer_daemon_as_sender(queue: MailQueue) -
     assert queue_listing(queue.entries()).splitlines()[1].endswith("  MAILER-DAEMON")
 
 
-def test_the_summary_counts_kilobytes_and_requests(queue: MailQueue) -> None:
+def test_the_summary_counts_whole_kilobytes_rounded_down_and_requests(queue: MailQueue) -> None:
     for _ in range(3):
         queue.enqueue("alice@example.com", ["bob@example.org"], b"x" * 1000)
-    assert queue_listing(queue.entries()).splitlines()[-1] == "-- 3 Kbytes in 3 Requests."
+    assert queue_listing(queue.entries()).splitlines()[-1] == "-- 2 Kbytes in 3 Requests."
