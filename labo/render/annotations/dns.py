@@ -18,6 +18,7 @@ _NODATA_TYPE = re.compile(r"aucun enregistrement ([A-Z0-9]+)")
 #: Labels with a meaning of their own in a name: reverse lookups, DKIM keys, DMARC policies.
 _SPECIAL_LABEL = re.compile(r"(?:^|\.)(in-addr\.arpa|ip6\.arpa|_domainkey|_dmarc)(?=\.)")
 #: ``v=spf1``, ``v=DKIM1``, ``v=DMARC1``: the tag that says which kind of TXT record it is.
+_SHORT_VALUE = 12
 _NUMBER = re.compile(r"\d+")
 _VERSION = re.compile(r"\bv=([A-Za-z0-9]+)")
 _TAG = re.compile(r"(?:^|[\s;\"])([a-z]+)=([^;\s\"]*)")
@@ -85,13 +86,8 @@ def _data(rdtype: str, text: str, offset: int) -> list[Token]:
     else:
         for match in _TAG.finditer(text, version.end()):
             name, value = match[1], match[2]
-            tokens.append(
-                Token(
-                    match.start(1),
-                    match.start(1) + len(name) + 1,
-                    PROTOCOL,
-                    "enregistrements",
-                    (f"{kind} {name}={value}", f"{kind} {name}="),
-                )
-            )
+            # A short value is a keyword (p=reject) and shown with its tag; a key is not.
+            shown = f"{name}={value}" if len(value) <= _SHORT_VALUE else f"{name}="
+            keys = (f"{kind} {name}={value}", f"{kind} {name}=")
+            tokens.append(token(match.start(1), shown, PROTOCOL, "enregistrements", *keys))
     return tokens

@@ -7,7 +7,8 @@ A token becomes ``<span class="labo-tok" tabindex=… aria-describedby=… data-
   so it is neither selected nor copied with the transcript (the copy button copies
   ``data-copy`` anyway);
 - screen readers read the lexicon entry the token points to (``aria-describedby``);
-- the lexicon, folded under the transcript, lists each explanation once with its RFC link.
+- the lexicon, folded under the transcript, lists each explanation once with its RFC link;
+  it is left out of the search index (``data-search-exclude``), which has the transcript.
 
 Only the first occurrence of each explanation is in the tab order (``tabindex="0"``); the
 others can still be focused by a tap or a click (``tabindex="-1"``), so the keyboard does not
@@ -85,6 +86,7 @@ class Annotator:
         )
         noun = "jeton expliqué" if count == 1 else "jetons expliqués"
         return (
-            f'<details class="{LEXICON}"><summary>Lexique de la transcription\u00a0: '
-            f"{count} {noun}</summary><dl>{items}</dl></details>"
+            f'<details class="{LEXICON}" data-search-exclude>'
+            f"<summary>Lexique de la transcription\u00a0: {count} {noun}</summary>"
+            f"<dl>{items}</dl></details>"
         )
