@@ -411,7 +411,8 @@ def test_the_reference_transcript_is_rendered_like_the_lab_transcript() -> None:
     lab, reference = (block.one("labo-transcript") for block in (blocks[1], blocks[-1]))
     assert lab.attrs["id"] != reference.attrs["id"]
     assert lab.attrs["data-copy"] == reference.attrs["data-copy"]
-    assert len(reference.all("labo-body", tag="details")) == len(lab.all("labo-body", tag="details")) == 1
+    folded = [len(block.all("labo-body", tag="details")) for block in (reference, lab)]
+    assert folded == [1, 1]
 
 
 def test_the_reference_tab_notes_the_declared_reasons_in_one_line() -> None:

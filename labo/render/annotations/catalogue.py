@@ -45,8 +45,9 @@ class Entry:
 
     @property
     def tip(self) -> str:
-        """The plain text of the tooltip: the sentence, then its source."""
-        return f"{self.explanation.replace('`', '')} — {self.source}"
+        """The plain text of the tooltip: the acronym's expansion, the sentence, its source."""
+        expansion = f"{self.acronym}\u00a0: " if self.acronym else ""
+        return f"{expansion}{self.explanation.replace('`', '')} — {self.source}"
 
     @property
     def file(self) -> str:

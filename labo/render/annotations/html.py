@@ -80,7 +80,7 @@ class Annotator:
         count = len(self._ids)
         items = "".join(
             f'<div class="{LEXICON}__entree"><dt><code>{text(self._labels[entry])}</code></dt>'
-            f'<dd id="{attribute(identifier)}">{inline(entry.explanation)} '
+            f'<dd id="{attribute(identifier)}">{_expansion(entry)}{inline(entry.explanation)} '
             f'<a href="{attribute(entry.url)}">{text(entry.source)}</a></dd></div>'
             for entry, identifier in self._ids.items()
         )
@@ -90,3 +90,10 @@ class Annotator:
             f"<summary>Lexique de la transcription\u00a0: {count} {noun}</summary>"
             f"<dl>{items}</dl></details>"
         )
+
+
+def _expansion(entry: Entry) -> str:
+    """An acronym's English expansion, before the French sentence."""
+    if not entry.acronym:
+        return ""
+    return f'<i lang="en">{text(entry.acronym)}</i>\u00a0: '
