@@ -210,7 +210,7 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
     reference = reference_run(example)
     if reference.problem is not None:
         report(line, f"exemple {example.relative}", reference.problem)
-    _report_unexplained(line, example.relative, result.transcript, reference)
+    report_unexplained(line, example.relative, result.transcript, reference)
     html = render_example(
         code=result.source,
         transcript=result.transcript,
@@ -224,7 +224,7 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
     return example.anchor, html
 
 
-def _report_unexplained(
+def report_unexplained(
     line: int, relative: str, transcript: Transcript, reference: ReferenceRun
 ) -> None:
     """Every token of the transcripts shown that no data file explains: one warning each."""
