@@ -37,26 +37,34 @@ def connection_number(event: Event, shown: bool) -> str:
     return f'<span class="{CONNECTION}">[{event.connection}]</span> ' if shown else ""
 
 
+#: The HTML of an event's own text: escaped as is, or with its tokens annotated.
+Content = Callable[[Event], str]
+
+
+def plain(event: Event) -> str:
+    return text(event.text)
+
+
 def _line(modifier: str, content: str) -> str:
     return f'<span class="{LINE} {LINE}--{modifier}">{content}\n</span>'
 
 
-def _spoken(event: Event, numbered: bool) -> str:
+def _spoken(event: Event, numbered: bool, content: Content) -> str:
     return _line(
         event.kind,
-        f"{connection_number(event, numbered)}{direction(event.kind)} {text(event.text)}",
+        f"{connection_number(event, numbered)}{direction(event.kind)} {content(event)}",
     )
 
 
-def _badge(event: Event, numbered: bool) -> str:
+def _badge(event: Event, numbered: bool, content: Content) -> str:
     modifier = event.kind if event.kind in STYLED_KINDS else NOTICE
     return _line(
         modifier,
-        f'{connection_number(event, numbered)}<span class="{BADGE}">{text(event.text)}</span>',
+        f'{connection_number(event, numbered)}<span class="{BADGE}">{content(event)}</span>',
     )
 
 
-Formatter = Callable[[Event, bool], str]
+Formatter = Callable[[Event, bool, Content], str]
 
 FORMATTERS: dict[str, Formatter] = {
     "client": _spoken,
@@ -67,13 +75,13 @@ FORMATTERS: dict[str, Formatter] = {
 }
 
 
-def render_line(event: Event, *, numbered: bool) -> str:
+def render_line(event: Event, *, numbered: bool, content: Content = plain) -> str:
     """One event; kinds the renderer does not know yet are shown as notices, never dropped."""
-    return FORMATTERS.get(event.kind, _badge)(event, numbered)
+    return FORMATTERS.get(event.kind, _badge)(event, numbered, content)
 
 
-def render_lines(events: Sequence[Event], *, numbered: bool) -> str:
-    return "".join(render_line(event, numbered=numbered) for event in events)
+def render_lines(events: Sequence[Event], *, numbered: bool, content: Content = plain) -> str:
+    return "".join(render_line(event, numbered=numbered, content=content) for event in events)
 
 
 def render_empty() -> str:

@@ -3,6 +3,9 @@
 It is a ``<div class="highlight"><pre><code>`` like any code block, so Material adds its copy
 button; ``data-copy`` makes that button copy the transcript's text form (``Transcript.to_text``),
 folded lines included, whatever the page shows.
+
+Protocol tokens carry their explanation (``labo.render.annotations``), and a folded lexicon
+under the block lists them with their RFC sections.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import groupby
 
+from labo.render.annotations import Annotator, catalogue, transcript_tokens
 from labo.render.bodies import BodyKey, message_bodies
 from labo.render.escape import attribute
-from labo.render.lines import connection_number, direction, render_empty, render_lines
+from labo.render.lines import Content, connection_number, direction, render_empty, render_lines
 from labo.wire.transcript import Event, Transcript
 
 #: A message body longer than this many lines is folded (all of it, inside ``<details>``).
@@ -47,29 +51,32 @@ def render_transcript(transcript: Transcript, *, block_id: str) -> str:
     """The transcript block; ``block_id`` must be unique on the page."""
     events = transcript.events
     numbered = interleaved(events)
+    annotate = Annotator(events, transcript_tokens(transcript), catalogue(), block_id=block_id)
     if events:
-        lines = _render_grouped(events, message_bodies(transcript), numbered)
+        lines = _render_grouped(events, message_bodies(transcript), numbered, annotate)
     else:
         lines = render_empty()
     return (
         f'<div id="{attribute(block_id)}" class="language-text highlight {BLOCK}"'
         f' data-copy="{attribute(transcript.to_text())}">'
-        f"{LEGEND}<pre><code>{lines}</code></pre></div>"
+        f"{LEGEND}<pre><code>{lines}</code></pre></div>{annotate.lexicon()}"
     )
 
 
-def _render_grouped(events: Sequence[Event], keys: Sequence[BodyKey | None], numbered: bool) -> str:
+def _render_grouped(
+    events: Sequence[Event], keys: Sequence[BodyKey | None], numbered: bool, content: Content
+) -> str:
     parts: list[str] = []
     for key, group in groupby(zip(events, keys, strict=True), key=lambda pair: pair[1]):
         run = [event for event, _ in group]
         if key is not None and len(run) > FOLD_AFTER:
-            parts.append(_folded(run, numbered))
+            parts.append(_folded(run, numbered, content))
         else:
-            parts.append(render_lines(run, numbered=numbered))
+            parts.append(render_lines(run, numbered=numbered, content=content))
     return "".join(parts)
 
 
-def _folded(run: Sequence[Event], numbered: bool) -> str:
+def _folded(run: Sequence[Event], numbered: bool, content: Content) -> str:
     """A message body in ``<details>``: closed, its size said in French, every line inside."""
     first = run[0]
     summary = (
@@ -77,4 +84,5 @@ def _folded(run: Sequence[Event], numbered: bool) -> str:
         f"{direction(first.kind)} {len(run)} lignes du message"
         f'<span class="{BODY}__action"> — afficher</span></summary>'
     )
-    return f'<details class="{BODY}">{summary}{render_lines(run, numbered=numbered)}</details>'
+    lines = render_lines(run, numbered=numbered, content=content)
+    return f'<details class="{BODY}">{summary}{lines}</details>'

@@ -20,6 +20,8 @@ from pymdownx.blocks import BlocksExtension, BlocksProcessor
 from pymdownx.blocks.block import Block, type_ranged_number
 
 from labo.render import render_error, render_example
+from labo.render.annotations import unexplained
+from labo.render.reference import ReferenceRun
 from labo.runner import approval, service
 from labo.runner.example import Example, ExampleError, resolve, title_of
 from labo.site import context
@@ -32,6 +34,7 @@ from labo.site.references import (
     Reference,
     scan,
 )
+from labo.wire.transcript import Transcript
 
 log = logging.getLogger("mkdocs.plugins.labo.exemples")
 _NB = "\u00a0"
@@ -207,6 +210,7 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
     reference = reference_run(example)
     if reference.problem is not None:
         report(line, f"exemple {example.relative}", reference.problem)
+    report_unexplained(line, example.relative, result.transcript, reference)
     html = render_example(
         code=result.source,
         transcript=result.transcript,
@@ -218,6 +222,17 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
         reference=reference,
     )
     return example.anchor, html
+
+
+def report_unexplained(
+    line: int, relative: str, transcript: Transcript, reference: ReferenceRun
+) -> None:
+    """Every token of the transcripts shown that no data file explains: one warning each."""
+    for missing in unexplained(transcript):
+        report(line, f"exemple {relative}", missing.message())
+    if reference.transcript is not None:
+        for missing in unexplained(reference.transcript):
+            report(line, f"exemple {relative} (Postfix et Dovecot)", missing.message())
 
 
 def _unusable(line: int, reference: str, title: str, problem: str) -> tuple[str, str]:
