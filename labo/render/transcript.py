@@ -1,4 +1,5 @@
-"""The "Transcription" block: every event of a transcript, long message bodies folded.
+"""The "Transcription" block: every event of a transcript, long message bodies and long runs of
+DNS lookups folded.
 
 It is a ``<div class="highlight"><pre><code>`` like any code block, so Material adds its copy
 button; ``data-copy`` makes that button copy the transcript's text form (``Transcript.to_text``),
@@ -17,6 +18,7 @@ from labo.render.annotations import Annotator, catalogue, transcript_tokens
 from labo.render.bodies import BodyKey, message_bodies
 from labo.render.escape import attribute
 from labo.render.lines import Content, connection_number, direction, render_empty, render_lines
+from labo.render.repeats import FoldedQueries, folded_queries
 from labo.wire.transcript import Event, Transcript
 
 #: A message body longer than this many lines is folded (all of it, inside ``<details>``).
@@ -53,7 +55,8 @@ def render_transcript(transcript: Transcript, *, block_id: str) -> str:
     numbered = interleaved(events)
     annotate = Annotator(events, transcript_tokens(transcript), catalogue(), block_id=block_id)
     if events:
-        lines = _render_grouped(events, message_bodies(transcript), numbered, annotate)
+        folds = _folds(message_bodies(transcript), folded_queries(events))
+        lines = _render_grouped(events, folds, numbered, annotate)
     else:
         lines = render_empty()
     return (
@@ -63,17 +66,44 @@ def render_transcript(transcript: Transcript, *, block_id: str) -> str:
     )
 
 
+Fold = BodyKey | FoldedQueries
+
+
+def _folds(
+    bodies: Sequence[BodyKey | None], queries: Sequence[FoldedQueries | None]
+) -> list[Fold | None]:
+    """What each event may be folded with: its message body, or its run of DNS lookups."""
+    pairs = zip(bodies, queries, strict=True)
+    return [body if body is not None else query for body, query in pairs]
+
+
 def _render_grouped(
-    events: Sequence[Event], keys: Sequence[BodyKey | None], numbered: bool, content: Content
+    events: Sequence[Event], keys: Sequence[Fold | None], numbered: bool, content: Content
 ) -> str:
     parts: list[str] = []
     for key, group in groupby(zip(events, keys, strict=True), key=lambda pair: pair[1]):
         run = [event for event, _ in group]
-        if key is not None and len(run) > FOLD_AFTER:
+        if isinstance(key, FoldedQueries):
+            parts.append(_folded_queries(run, key, numbered))
+        elif key is not None and len(run) > FOLD_AFTER:
             parts.append(_folded(run, numbered, content))
         else:
             parts.append(render_lines(run, numbered=numbered, content=content))
     return "".join(parts)
+
+
+def _folded_queries(run: Sequence[Event], fold: FoldedQueries, numbered: bool) -> str:
+    """The middle of a long run of DNS lookups in ``<details>``, every line inside.
+
+    Its lines repeat the lookups shown around it, whose tokens carry their explanations: here
+    they are plain text, or a week of retries would weigh a megabyte of identical tooltips.
+    """
+    summary = (
+        f'<summary class="{BODY}__summary">{fold.summary()}'
+        f'<span class="{BODY}__action"> — afficher</span></summary>'
+    )
+    lines = render_lines(run, numbered=numbered)
+    return f'<details class="{BODY}">{summary}{lines}</details>'
 
 
 def _folded(run: Sequence[Event], numbered: bool, content: Content) -> str:

@@ -5,7 +5,8 @@ A reply of several lines (an EHLO answer, an IMAP SELECT) is one arrow: SMTP end
 line whose code is followed by a space (RFC 5321 §4.2.1), IMAP on a tagged or continuation line
 (RFC 9051 §2.2.2); for POP3 and DNS a reply is every line the server sends before the client
 speaks again. A message body (found by ``labo.render.bodies``, the same rules that fold it in the
-« Transcription » tab) is one arrow « message (N lignes) », its ending ``.`` included.
+« Transcription » tab) is one arrow « message (N lignes) », its ending ``.`` included. The folded
+middle of a long run of DNS lookups (``labo.render.repeats``) is one note row.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Literal
 from labo.identity import SERVICES
 from labo.render.bodies import BodyKey, message_bodies
 from labo.render.diagram.participants import Lifeline, Link, parse_opening, unknown_link
+from labo.render.repeats import FoldedQueries, folded_queries
 from labo.render.transcript import interleaved
 from labo.wire.transcript import Event, Transcript
 
@@ -166,6 +168,11 @@ class _Builder:
     def note(self, event: Event) -> None:
         self.row("note", event, event.text)
 
+    def folded(self, event: Event, fold: FoldedQueries) -> None:
+        """The first event of a folded run of lookups (an opening): one row for the whole run."""
+        self.open(event)
+        self.row("note", event, fold.summary())
+
     def end_tls(self, number: int, last: int) -> None:
         first = self.tls_from.pop(number, None)
         if first is not None:
@@ -230,8 +237,14 @@ def build_diagram(transcript: Transcript) -> Diagram:
             if link is not None and link.info is not None:
                 connections[event.connection] = link.info
     bodies = message_bodies(Transcript(transcript.events, connections))
-    for event, body in zip(transcript.events, bodies, strict=True):
-        if event.kind == "open":
+    folds = folded_queries(transcript.events)
+    shown: set[FoldedQueries] = set()
+    for event, body, fold in zip(transcript.events, bodies, folds, strict=True):
+        if fold is not None:
+            if fold not in shown:
+                shown.add(fold)
+                builder.folded(event, fold)
+        elif event.kind == "open":
             builder.open(event)
         elif event.kind in ("client", "server"):
             builder.line(event, body)
