@@ -128,9 +128,9 @@ def _visit(browser: playwright_api.Browser, base_url: str, **options: object) ->
     context.route("**/*", only_the_site)
     visit.page.on(
         "console",
-        lambda message: visit.console_errors.append(message.text)
-        if message.type == "error"
-        else None,
+        lambda message: (
+            visit.console_errors.append(message.text) if message.type == "error" else None
+        ),
     )
     visit.page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
     yield visit

@@ -590,7 +590,6 @@ def test_an_imap_header_fetch_is_never_folded() -> None:
     assert "X-En-Tete-19: valeur 19" in fragment
 
 
-
 def test_error_box_of_a_new_transcript_shows_it_rendered_beside_the_message() -> None:
     fragment = render_error(
         title="Exemple en échec",
@@ -604,5 +603,5 @@ def test_error_box_of_a_new_transcript_shows_it_rendered_beside_the_message() ->
 
 
 def test_error_box_without_a_produced_transcript_shows_the_message_alone() -> None:
-    tree = parse(render_error(title="Exemple en échec", message="délai dépassé", anchor="exemple-x"))
+    tree = parse(render_error(title="Échec", message="délai dépassé", anchor="exemple-x"))
     assert tree.all("labo-transcript") == []
