@@ -8,6 +8,7 @@ No browser is ever downloaded: the distribution's Chromium is used where it is i
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -17,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -61,28 +63,42 @@ def chromium_executable(playwright: playwright_api.Playwright) -> str | None:
     )
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A strict build of the repository, as `make build` makes it."""
-    result = build(REPO, tmp_path_factory.mktemp("site-navigateur"))
-    if result.returncode != 0:
-        pytest.fail(f"mkdocs build --strict a échoué\u00a0:\n{result.output}", pytrace=False)
-    return result.site_dir
+#: The project sub-path the site is served under, as GitHub Pages serves a project's site.
+SUB_PATH = "/depot/"
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the built site under ``SUB_PATH`` only, quietly."""
+
+    def translate_path(self, path: str) -> str:
+        if not path.startswith(SUB_PATH):
+            return str(Path(self.directory) / "introuvable" / "ailleurs")
+        return super().translate_path("/" + path.removeprefix(SUB_PATH))
+
     def log_message(self, format: str, *args: object) -> None:
         """Served requests are not the test's output."""
 
 
 @pytest.fixture(scope="session")
-def base_url(built_site: Path) -> Iterator[str]:
-    """The built site served on 127.0.0.1, on a port the system chooses."""
-    handler = functools.partial(_QuietHandler, directory=str(built_site))
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site, built for and served at ``http://127.0.0.1:<free port>/depot/``.
+
+    The port is chosen first and the site built with ``SITE_URL`` set to that address, as a
+    deployment does: the sitemap, hence instant navigation, and the 404 page's links use it.
+    """
+    site_dir = tmp_path_factory.mktemp("site-navigateur")
+    handler = functools.partial(_SubPathHandler, directory=str(site_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    url = f"http://127.0.0.1:{server.server_port}{SUB_PATH}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SITE_URL", url)
+        result = build(REPO, site_dir)
+    if result.returncode != 0:
+        server.server_close()
+        pytest.fail(f"mkdocs build --strict a échoué\u00a0:\n{result.output}", pytrace=False)
     thread = threading.Thread(target=server.serve_forever, name="site-http", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
+    yield url
     server.shutdown()
     server.server_close()
     thread.join()
@@ -110,10 +126,11 @@ class Visit:
     def open(self, path: str) -> None:
         """Load ``path`` (relative to the site's root) and wait until its scripts have run."""
         self.page.goto(self.base_url + path, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
 
 
-def _visit(browser: playwright_api.Browser, base_url: str, **options: object) -> Iterator[Visit]:
+@contextlib.contextmanager
+def open_visit(browser: playwright_api.Browser, base_url: str, **options: Any) -> Iterator[Visit]:
+    """A new browser context on the site, closed afterwards; ``options`` as Playwright takes."""
     context = browser.new_context(**options)
     visit = Visit(context.new_page(), base_url)
     site = urlsplit(base_url).netloc
@@ -125,22 +142,33 @@ def _visit(browser: playwright_api.Browser, base_url: str, **options: object) ->
             visit.outside_requests.append(route.request.url)
             route.abort()
 
+    def console(message: playwright_api.ConsoleMessage) -> None:
+        if message.type == "error":
+            visit.console_errors.append(message.text)
+
     context.route("**/*", only_the_site)
-    visit.page.on(
-        "console",
-        lambda message: (
-            visit.console_errors.append(message.text) if message.type == "error" else None
-        ),
-    )
+    visit.page.on("console", console)
     visit.page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
-    yield visit
-    context.close()
+    try:
+        yield visit
+    finally:
+        context.close()
+
+
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 @pytest.fixture
 def visit(browser: playwright_api.Browser, base_url: str) -> Iterator[Visit]:
     """A desktop-sized visit in the light scheme."""
-    yield from _visit(browser, base_url, viewport={"width": 1280, "height": 900})
+    with open_visit(browser, base_url, **DESKTOP) as opened:
+        yield opened
 
 
 @pytest.fixture(params=["light", "dark"], ids=["clair", "sombre"])
@@ -148,19 +176,12 @@ def visit_in_each_scheme(
     request: pytest.FixtureRequest, browser: playwright_api.Browser, base_url: str
 ) -> Iterator[Visit]:
     """A visit whose system preference is the light scheme, then the dark one (slate)."""
-    yield from _visit(
-        browser, base_url, viewport={"width": 1280, "height": 900}, color_scheme=request.param
-    )
+    with open_visit(browser, base_url, **DESKTOP, color_scheme=request.param) as opened:
+        yield opened
 
 
 @pytest.fixture
 def phone_visit(browser: playwright_api.Browser, base_url: str) -> Iterator[Visit]:
     """A visit on a 390 px wide phone screen, touch included."""
-    yield from _visit(
-        browser,
-        base_url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=3,
-        is_mobile=True,
-        has_touch=True,
-    )
+    with open_visit(browser, base_url, **PHONE) as opened:
+        yield opened
