@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from axe import Violation, run_axe
-from conftest import DESKTOP, Visit, open_visit
-from pages import OPEN_TABS, page_paths
+from browser_axe import Violation, run_axe
+from browser_pages import OPEN_TABS, page_paths
+from browser_session import DESKTOP, Visit, open_visit
 
 PAGES = page_paths()
 

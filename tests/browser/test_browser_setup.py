@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import conftest
+import browser_session
 import pytest
 
 
@@ -13,8 +13,8 @@ def test_browser_tests_skip_with_a_french_reason_without_chromium(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("CHROMIUM", raising=False)
-    monkeypatch.setattr(conftest, "DISTRIBUTION_CHROMIUM", str(tmp_path / "chromium"))
-    monkeypatch.setattr(conftest.shutil, "which", lambda name: None)
+    monkeypatch.setattr(browser_session, "DISTRIBUTION_CHROMIUM", str(tmp_path / "chromium"))
+    monkeypatch.setattr(browser_session.shutil, "which", lambda name: None)
     playwright = SimpleNamespace(chromium=SimpleNamespace(executable_path=str(tmp_path / "pw")))
     with pytest.raises(pytest.skip.Exception, match="aucun Chromium sur cette machine"):
-        conftest.chromium_executable(playwright)  # type: ignore[arg-type]
+        browser_session.chromium_executable(playwright)  # type: ignore[arg-type]
