@@ -205,6 +205,8 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
             message=problem,
             anchor=example.anchor,
             carry_id=False,
+            # New or changed: the author reviews what the run produced without the terminal.
+            produced=result.transcript if result.ok else None,
         )
         return example.anchor, box
     reference = reference_run(example)

@@ -592,3 +592,20 @@ def test_an_imap_header_fetch_is_never_folded() -> None:
     fragment = example(recorder.snapshot())
     assert parse(fragment).all("labo-body", tag="details") == []
     assert "X-En-Tete-19: valeur 19" in fragment
+
+
+def test_error_box_of_a_new_transcript_shows_it_rendered_beside_the_message() -> None:
+    fragment = render_error(
+        title="Exemple en échec",
+        message="pas encore approuvée",
+        anchor="exemple-x",
+        produced=smtp_transcript(3),
+    )
+    review = parse(fragment).one("labo-error__review")
+    assert review.one("labo-error__message").one(tag="pre").text() == "pas encore approuvée"
+    assert review.one("labo-error__produced").one("labo-transcript").all("labo-line--client")
+
+
+def test_error_box_without_a_produced_transcript_shows_the_message_alone() -> None:
+    tree = parse(render_error(title="Échec", message="délai dépassé", anchor="exemple-x"))
+    assert tree.all("labo-transcript") == []

@@ -21,9 +21,17 @@ from build_slots import BuildSlot
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: What a build reads: the configuration, the pages, the shared snippets, CONTRIBUTING.md and
-#: README.md (included by docs/contribuer.md and docs/labo.md).
-PROJECT_FILES = ("mkdocs.yml", "docs", "includes", "hooks", "CONTRIBUTING.md", "README.md")
+#: What a build reads: the configuration, the pages, the shared snippets, the theme overrides
+#: (the 404 page), CONTRIBUTING.md and README.md (included by docs/contribuer.md and docs/labo.md).
+PROJECT_FILES = (
+    "mkdocs.yml",
+    "docs",
+    "includes",
+    "hooks",
+    "overrides",
+    "CONTRIBUTING.md",
+    "README.md",
+)
 
 #: Read by the build once pages run examples (examples and their approved transcripts).
 OPTIONAL_PROJECT_FILES = ("examples",)

@@ -1,0 +1,118 @@
+"""What the browser tests share: which Chromium to launch, how the site is served, a visit.
+
+The site is built once, served by Python's own HTTP server on a free loopback port under a
+project sub-path, and every request the browser makes elsewhere is blocked and recorded, so a
+test can assert there was none. No browser is ever downloaded: the distribution's Chromium is
+used where it is installed (``/usr/bin/chromium``, as ``.ci/run`` installs it), else one that
+Playwright already has.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright import sync_api as playwright_api
+
+#: Chromium's switches for a quiet headless run: no sandbox (CI runs as root), no GPU, and none
+#: of the background traffic (updates, field trials) that would leave the loopback.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+#: Where Debian and Ubuntu install Chromium; ``CHROMIUM`` names another executable.
+DISTRIBUTION_CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_executable(playwright: playwright_api.Playwright) -> str | None:
+    """The Chromium to launch: ``$CHROMIUM``, the distribution's, or Playwright's own if present.
+
+    Returns None for Playwright's own browser; skips the test when there is none at all.
+    """
+    for candidate in (os.environ.get("CHROMIUM"), DISTRIBUTION_CHROMIUM, shutil.which("chromium")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    if Path(playwright.chromium.executable_path).is_file():
+        return None
+    pytest.skip(
+        "aucun Chromium sur cette machine\u00a0: installez le paquet chromium "
+        "(apt-get install chromium) pour lancer les tests dans un vrai navigateur"
+    )
+
+
+#: The project sub-path the site is served under, as GitHub Pages serves a project's site.
+SUB_PATH = "/depot/"
+
+
+class SubPathHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the built site under ``SUB_PATH`` only, quietly."""
+
+    def translate_path(self, path: str) -> str:
+        if not path.startswith(SUB_PATH):
+            return str(Path(self.directory) / "introuvable" / "ailleurs")
+        return super().translate_path("/" + path.removeprefix(SUB_PATH))
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Served requests are not the test's output."""
+
+
+@dataclass
+class Visit:
+    """A fresh browser context on the site, and what it tried to do that a test may refuse."""
+
+    page: playwright_api.Page
+    base_url: str
+    outside_requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def open(self, path: str) -> None:
+        """Load ``path`` (relative to the site's root) and wait until its scripts have run."""
+        self.page.goto(self.base_url + path, wait_until="load")
+
+
+@contextlib.contextmanager
+def open_visit(browser: playwright_api.Browser, base_url: str, **options: Any) -> Iterator[Visit]:
+    """A new browser context on the site, closed afterwards; ``options`` as Playwright takes."""
+    context = browser.new_context(**options)
+    visit = Visit(context.new_page(), base_url)
+    site = urlsplit(base_url).netloc
+
+    def only_the_site(route: playwright_api.Route) -> None:
+        if urlsplit(route.request.url).netloc == site:
+            route.continue_()
+        else:
+            visit.outside_requests.append(route.request.url)
+            route.abort()
+
+    def console(message: playwright_api.ConsoleMessage) -> None:
+        if message.type == "error":
+            visit.console_errors.append(message.text)
+
+    context.route("**/*", only_the_site)
+    visit.page.on("console", console)
+    visit.page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
+    try:
+        yield visit
+    finally:
+        context.close()
+
+
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
