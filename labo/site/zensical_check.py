@@ -12,7 +12,9 @@ warnings through (exit 0), so an error box in its site counts as a difference he
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,6 +58,25 @@ class BuiltSite:
     error_boxes: list[str]  # source pages showing an error box
 
 
+#: A numeric character reference: decoded here as a browser does, control characters included
+#: (``html.unescape`` drops those, and transcripts carry ESC and friends as ``&#27;``).
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_ATTRIBUTE = re.compile(r"""\s([a-zA-Z-]+)=(?:"([^"]*)"|'([^']*)')""")
+
+
+def _decode(raw: str) -> str:
+    """An attribute value as written → the text a browser gives the copy button."""
+    parts: list[str] = []
+    position = 0
+    for match in _NUMERIC_REFERENCE.finditer(raw):
+        parts.append(html.unescape(raw[position : match.start()]))
+        code = int(match[1], 16) if match[1] else int(match[2])
+        parts.append(chr(code) if 0 < code <= sys.maxunicode else "\ufffd")
+        position = match.end()
+    parts.append(html.unescape(raw[position:]))
+    return "".join(parts)
+
+
 class _PageScanner(HTMLParser):
     """Collects the ``data-copy`` text of every block with an id, and counts error boxes."""
 
@@ -66,11 +87,18 @@ class _PageScanner(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        block_id, copy = values.get("id"), values.get("data-copy")
-        if block_id is not None and copy is not None:
-            self.copies[block_id] = copy
         if BOX in (values.get("class") or "").split():
             self.error_boxes += 1
+        block_id = values.get("id")
+        if block_id is None or "data-copy" not in values:
+            return
+        # The value as written, decoded below: HTMLParser's own decoding drops control characters.
+        raw = {
+            m[1]: m[2] if m[2] is not None else m[3]
+            for m in _ATTRIBUTE.finditer(self.get_starttag_text() or "")
+        }
+        written = raw.get("data-copy")  # None only if unquoted: no reference to decode then
+        self.copies[block_id] = values["data-copy"] or "" if written is None else _decode(written)
 
 
 def source_page(html_page: Path, site_dir: Path, docs_dir: Path) -> str:
