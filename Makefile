@@ -7,6 +7,9 @@ export NO_MKDOCS_2_WARNING := 1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Zensical (successor of Material for MkDocs) in an environment of its own, without MkDocs.
+ZENSICAL_VENV := .venv-zensical
+ZENSICAL_STAMP := $(ZENSICAL_VENV)/.installed
 # The interpreter .venv was made with ("python3.12 3.12"): rewritten only when it changes.
 CHOSEN := $(VENV)/.python
 # "3.11" from `requires-python = ">=3.11"`: one place says which Python the project needs.
@@ -22,7 +25,7 @@ VERSION_OF := import sys; v = sys.version_info[:2]; \
 PORT_FREE := import socket, sys; socket.create_server(("127.0.0.1", int(sys.argv[1])))
 
 .DEFAULT_GOAL := help
-.PHONY: help serve build test lint typo bench lab run bless reference clean distclean FORCE
+.PHONY: help serve build test lint typo bench lab run bless reference zensical clean distclean FORCE
 
 help: ## cette aide
 	@echo "La messagerie$(NB): protocoles et transferts — les commandes"
@@ -97,10 +100,22 @@ bless: $(STAMP) ## approuve la transcription d’un exemple (F=examples/…, ARG
 reference: $(STAMP) ## rejoue les exemples contre Postfix et Dovecot (root, apt)
 	$(BIN)/python -m labo.reference
 
+# Made from .venv's Python; every package pinned, nothing resolved (constraints-zensical.txt).
+$(ZENSICAL_STAMP): $(STAMP) constraints-zensical.txt
+	@echo "Installation de Zensical dans $(ZENSICAL_VENV) (une demi-minute environ)…"
+	rm -rf $(ZENSICAL_VENV) && $(BIN)/python -m venv $(ZENSICAL_VENV)
+	$(ZENSICAL_VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar on \
+	    --no-deps -r constraints-zensical.txt
+	$(ZENSICAL_VENV)/bin/python -m pip check --disable-pip-version-check
+	@touch $(ZENSICAL_STAMP)
+
+zensical: $(STAMP) $(ZENSICAL_STAMP) ## construit aussi avec Zensical, compare les transcriptions
+	$(BIN)/python -m labo.site.zensical_check --zensical $(ZENSICAL_VENV)/bin/zensical
+
 clean: ## efface le site construit et les caches
 	rm -rf site .cache .pytest_cache .ruff_cache
 
-distclean: clean ## efface aussi l’environnement .venv
-	rm -rf $(VENV)
+distclean: clean ## efface aussi l’environnement .venv (et .venv-zensical)
+	rm -rf $(VENV) $(ZENSICAL_VENV)
 
 FORCE:
