@@ -15,6 +15,8 @@ from labo.typography import check_project
 
 log = logging.getLogger("mkdocs.plugins.labo.typographie")
 NB = "\u00a0"
+
+
 def on_pre_build(config: Any) -> None:
     root = Path(config.config_file_path).resolve().parent
     findings = check_project(root)
