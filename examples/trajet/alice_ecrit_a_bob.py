@@ -53,9 +53,10 @@ recu = email.message_from_bytes(reponse[0][1])
 assert recu["Return-Path"] == "<alice@example.com>"  # l'adresse de retour (MAIL FROM)
 assert recu["Delivered-To"] == "bob@example.org"  # la boîte où le MDA l'a déposé
 etapes = recu.get_all("Received")  # un tampon par serveur, le plus récent en haut
-assert len(etapes) == 2
-assert "by mx.example.org" in etapes[0] and "with ESMTPS" in etapes[0]  # reçu d'un MTA, chiffré
-assert "by smtp.example.com" in etapes[1] and "with ESMTPSA" in etapes[1]  # chiffré, authentifié
+assert len(etapes) == 3
+assert "by imap.example.org with LMTP" in etapes[0]  # remis par le MTA au MDA (LMTP)
+assert "by mx.example.org" in etapes[1] and "with ESMTPS" in etapes[1]  # reçu d'un MTA, chiffré
+assert "by smtp.example.com" in etapes[2] and "with ESMTPSA" in etapes[2]  # chiffré, authentifié
 # Le MX d'example.org a vérifié l'expéditeur : signature DKIM, SPF et politique DMARC.
 assert "d=example.com;" in recu["DKIM-Signature"]
 resultats = recu["Authentication-Results"]

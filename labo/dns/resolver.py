@@ -179,6 +179,12 @@ class LabResolver:
         ]
         return sorted(values)
 
+    def records(self, name: str, rdtype: RdataType) -> list[Any] | None:
+        """The records of ``name``/``rdtype`` as they came: None for NXDOMAIN, empty for NODATA;
+        ``DnsUnavailable`` when the DNS does not answer. For code that words each case itself
+        (the MTA says what Postfix says)."""
+        return self._answer(name, rdtype)
+
     def _answer(self, name: str | dns.name.Name, rdtype: RdataType) -> list[Any] | None:
         """The records of ``name``/``rdtype``: None for NXDOMAIN, empty for NODATA."""
         try:

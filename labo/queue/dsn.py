@@ -101,7 +101,7 @@ def _notification(
 
 
 def _french_reason(recipient: RecipientState, lifetime: timedelta) -> str:
-    reply = one_line(recipient.reply or "")
+    reply = _french_reply(recipient)
     who = f"l’hôte {recipient.remote_mta}" if recipient.remote_mta else "le serveur distant"
     last = "dernière erreur" if recipient.enhanced else "dernière réponse"
     if recipient.expired:
@@ -109,13 +109,34 @@ def _french_reason(recipient: RecipientState, lifetime: timedelta) -> str:
             f"<{recipient.address}>{_NBSP}: message resté {_days_fr(lifetime)} dans la file sans"
             f" pouvoir être remis{_NBSP}; {last}{_NBSP}: {reply}"
         )
-    if recipient.enhanced:
+    if recipient.enhanced or recipient.in_reply_to:
         return f"<{recipient.address}>{_NBSP}: {reply}"
     return f"<{recipient.address}>{_NBSP}: {who} a répondu{_NBSP}: {reply}"
 
 
-def _english_reason(recipient: RecipientState, lifetime: timedelta) -> str:
+#: The commands of Postfix's ``(in reply to …)``, in French.
+_COMMANDS_FR = {
+    "MAIL FROM command": "la commande MAIL FROM",
+    "RCPT TO command": "la commande RCPT TO",
+    "DATA command": "la commande DATA",
+    "end of DATA command": "la fin des données (DATA)",
+}
+
+
+def _french_reply(recipient: RecipientState) -> str:
+    """The reply, or Postfix's ``host … said: … (in reply to …)`` said in French."""
     reply = one_line(recipient.reply or "")
+    if not (recipient.in_reply_to and recipient.remote_mta):
+        return reply
+    host = recipient.remote_mta
+    if recipient.remote_address:
+        host += f"[{recipient.remote_address}]"
+    command = _COMMANDS_FR.get(recipient.in_reply_to, recipient.in_reply_to)
+    return f"l’hôte {host} a répondu{_NBSP}: {reply} (en réponse à {command})"
+
+
+def _english_reason(recipient: RecipientState, lifetime: timedelta) -> str:
+    reply = recipient.reason
     who = f"host {recipient.remote_mta}" if recipient.remote_mta else "the remote server"
     last = "last error" if recipient.enhanced else "last reply"
     if recipient.expired:
@@ -123,7 +144,7 @@ def _english_reason(recipient: RecipientState, lifetime: timedelta) -> str:
             f"<{recipient.address}>: message could not be delivered for {_days_en(lifetime)};"
             f" {last}: {reply}"
         )
-    if recipient.enhanced:
+    if recipient.enhanced or recipient.in_reply_to:
         return f"<{recipient.address}>: {reply}"
     return f"<{recipient.address}>: {who} said: {reply}"
 

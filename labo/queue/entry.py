@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from labo.queue.outcome import reason
+
 #: ``pending``: never tried; ``deferred``: a 4xx, to be retried; ``delivered`` and ``bounced``
 #: are final.
 Status = Literal["pending", "delivered", "deferred", "bounced"]
@@ -25,7 +27,8 @@ def is_null_sender(mail_from: str) -> bool:
 class RecipientState:
     """Where one recipient of a queued message stands.
 
-    ``reply`` is the last reply of the next hop (the deferral or the refusal), or with
+    ``reply`` is the last reply of the next hop (the deferral or the refusal), sent by
+    ``remote_mta`` (``remote_address``) in reply to the command ``in_reply_to``, or with
     ``enhanced`` (its RFC 3463 status) the MTA's own words for a failure without a reply. For a
     bounce, ``expired`` says the queue gave up after its lifetime rather than on a 5xx, and
     ``reported`` that the non-delivery report has been handed over (or dropped, for a null
@@ -39,6 +42,18 @@ class RecipientState:
     enhanced: str | None = None
     expired: bool = False
     reported: bool = False
+    remote_address: str | None = None
+    in_reply_to: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """The last failure as Postfix words it (``host … said: … (in reply to …)``)."""
+        return reason(
+            self.reply or "",
+            remote_mta=self.remote_mta,
+            remote_address=self.remote_address,
+            in_reply_to=self.in_reply_to,
+        )
 
     @property
     def to_try(self) -> bool:
@@ -97,6 +112,8 @@ class QueueEntry:
                     "enhanced": r.enhanced,
                     "expired": r.expired,
                     "reported": r.reported,
+                    "remote_address": r.remote_address,
+                    "in_reply_to": r.in_reply_to,
                 }
                 for r in self.recipients
             ],

@@ -45,7 +45,7 @@ def _entry_lines(entry: QueueEntry) -> list[str]:
     for recipient in entry.recipients:
         if not recipient.to_try:
             continue
-        reason = (recipient.reply or "") if recipient.status == "deferred" else ""
+        reason = recipient.reason if recipient.status == "deferred" else ""
         if reason != last_reason:  # a new reason, or none after one: Postfix says so
             shown = reason or _NO_REASON
             lines.append(" " * max(_REASON_WIDTH - len(shown), 0) + f"({shown})")

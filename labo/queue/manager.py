@@ -176,15 +176,19 @@ def _after(recipient: RecipientState, outcome: Outcome, *, expired: bool) -> Rec
     """The recipient's state after an attempt that ended in ``outcome``."""
     if isinstance(outcome, Delivered):
         return replace(recipient, status="delivered", reply=None, enhanced=None)
-    reply, enhanced = one_line(outcome.reply), outcome.enhanced
+    failed = replace(
+        recipient,
+        reply=one_line(outcome.reply),
+        enhanced=outcome.enhanced,
+        remote_mta=outcome.remote_mta,
+        remote_address=outcome.remote_address,
+        in_reply_to=outcome.in_reply_to,
+    )
     if isinstance(outcome, Permanent):
-        remote_mta = outcome.remote_mta
-        return replace(
-            recipient, status="bounced", reply=reply, remote_mta=remote_mta, enhanced=enhanced
-        )
+        return replace(failed, status="bounced")
     if expired:  # a temporary failure after the queue lifetime: give up (Postfix: "expired")
-        return replace(recipient, status="bounced", reply=reply, enhanced=enhanced, expired=True)
-    return replace(recipient, status="deferred", reply=reply, enhanced=enhanced)
+        return replace(failed, status="bounced", expired=True)
+    return replace(failed, status="deferred")
 
 
 def _mark_reported(entry: QueueEntry) -> QueueEntry:

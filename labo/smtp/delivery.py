@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from labo.identity import User
-from labo.smtp.headers import trace_headers
+from labo.smtp.headers import Handover, lmtp_received, trace_headers
 from labo.store import MailStore
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,14 @@ def deliver_copies(
     content: bytes,
     *,
     mail_from: str,
+    handover: Handover | None = None,
 ) -> list[str]:
     """Store one copy of ``content`` per recipient, each under its own trace headers.
 
     ``content`` is the queued message, whose ``Received:`` fields already tell its way here;
-    the final delivery adds ``Return-Path:`` and ``Delivered-To:`` on top (RFC 5321 §4.4).
+    the final delivery adds ``Return-Path:`` and ``Delivered-To:`` on top (RFC 5321 §4.4), above
+    the ``Received:`` of the ``handover`` to the mailbox server, the same on every copy (one
+    LMTP transaction for all the recipients, as Postfix hands them to Dovecot).
 
     Returns the Maildir keys. If a write fails, the copies already in ``new/`` are removed
     before ``DeliveryError`` is raised: the client is told to retry (451), and a retry must
@@ -53,6 +56,9 @@ def deliver_copies(
     the copy that failed never appears half-written in ``new/``.
     """
     body = crlf_lines(content)
+    if handover is not None:
+        addresses = [user.address for user in recipients]
+        body = lmtp_received(handover, mail_from=mail_from, recipients=addresses) + body
     delivered: list[tuple[User, str]] = []
     try:
         for user in recipients:

@@ -5,11 +5,14 @@
 the hop: who connected, from where, how (RFC 3848 or RFC 6531 keyword), under which queue id
 and when.
 Lines end in CRLF like the rest of the stored message, and ``Received`` is folded to at most
-78 characters per line (RFC 5322 §2.1.1).
+78 characters per line (RFC 5322 §2.1.1). The last hop, from the MTA to the mailbox server, is
+stamped as Dovecot stamps an LMTP delivery (``lmtp_received``), in Dovecot's own layout.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -94,6 +97,46 @@ def received_header(arrival: Arrival, recipient: str | None) -> bytes:
         format_datetime(arrival.when),
     ]
     return fold("Received", received)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """The LMTP delivery from the MTA to the mailbox server that the lab's MDA stands for.
+
+    ``lhlo`` and ``address`` are the MTA's (Postfix says its ``myhostname`` in LHLO), ``by`` the
+    mailbox server's name, ``session`` Dovecot's session id and ``when`` the delivery time.
+    """
+
+    lhlo: str
+    address: str
+    by: str
+    session: str
+    when: datetime
+
+
+def lmtp_session_id(*parts: str) -> str:
+    """A Dovecot-like session id (22 base64 characters, a GUID's 128 bits) that the same
+    ``parts`` (queue id, time) always give: Dovecot's is random, the lab's must be repeatable."""
+    digest = hashlib.sha256("\0".join(parts).encode()).digest()[:16]
+    return base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+def lmtp_received(handover: Handover, *, mail_from: str, recipients: Sequence[str]) -> bytes:
+    """The ``Received`` field Dovecot's LMTP server writes (``smtp-server-transaction.c``).
+
+    Its layout, not Postfix's: one clause per line, ``id`` the session, ``(envelope-from …)``,
+    and ``for <rcpt>`` only when the transaction has one recipient.
+    """
+    lines = [
+        f"Received: from {_NOT_HELO.sub('_', handover.lhlo)} ([{handover.address}])",
+        f"\tby {handover.by} with LMTP",
+        f"\tid {handover.session}",
+        f"\t(envelope-from {angle(mail_from)})",
+    ]
+    if len(recipients) == 1:
+        lines.append(f"\tfor {angle(recipients[0])}")
+    lines[-1] += f"; {format_datetime(handover.when)}"
+    return "".join(line + "\r\n" for line in lines).encode("ascii")
 
 
 def fold(name: str, clauses: Sequence[str]) -> bytes:

@@ -30,7 +30,7 @@ from labo.queue import (
 )
 from labo.smtp import outbound
 from labo.smtp.delivery import DeliveryError, deliver_copies
-from labo.smtp.headers import angle
+from labo.smtp.headers import Handover, angle, lmtp_session_id
 
 #: RFC 5321 §6.1 and Postfix: an unknown local mailbox is a permanent failure.
 UNKNOWN_USER = "550 5.1.1 {rcpt}: Recipient address rejected: User unknown in virtual mailbox table"
@@ -123,11 +123,29 @@ class Mta:
         if users:
             try:
                 deliver_copies(
-                    self._ctx.store, users, entry.read_message(), mail_from=entry.mail_from
+                    self._ctx.store,
+                    users,
+                    entry.read_message(),
+                    mail_from=entry.mail_from,
+                    handover=self._handover(entry),
                 )
             except DeliveryError:
                 return dict.fromkeys(recipients, WRITE_FAILURE)
         return outcomes
+
+    def _handover(self, entry: QueueEntry) -> Handover:
+        """The LMTP delivery to the mailbox server, as the reference Postfix makes it to Dovecot:
+        from the MX's name and address (the one Postfix that is both MX and MSA there), stamped
+        at the time the store will give the file."""
+        provider = self._ctx.provider
+        mx, when = provider.host("mx"), self._ctx.clock.peek()
+        return Handover(
+            lhlo=mx.name,
+            address=mx.address,
+            by=provider.host("imap").name,
+            session=lmtp_session_id(provider.domain, entry.id, when.isoformat()),
+            when=when,
+        )
 
     def _relay(self, entry: QueueEntry, recipients: Sequence[str]) -> dict[str, Outcome]:
         dns = self._ctx.shared.dns

@@ -1,10 +1,11 @@
 """The MTA's SMTP client: one queued message handed to the MX of its recipients' domain.
 
 It does what Postfix's ``smtp`` delivery agent does (RFC 5321 §5.1, RFC 3207): ask DNS for the
-domain's MX hosts, connect to the best one on port 25, use STARTTLS when offered (opportunistic:
-no certificate check can be required of an MX), announce ``BODY=8BITMIME`` for an 8-bit body and
-``SMTPUTF8`` when the message came with it or an address needs it (RFC 6152, RFC 6531 §3.4), and
-report one outcome per recipient.
+domain's MX hosts (``labo.smtp.nexthop``), connect to the best one on port 25, use STARTTLS when
+offered (opportunistic: no certificate check can be required of an MX), announce
+``BODY=8BITMIME`` for an 8-bit body and ``SMTPUTF8`` when the message came with it or an address
+needs it (RFC 6152, RFC 6531 §3.4), and report one outcome per recipient: a refusal keeps the
+reply, who sent it and to which command.
 
 The lookups go to the lab's DNS server and are recorded; the addresses it returns are
 documentation addresses, which are never contacted: ``connect_to`` maps each to the recording
@@ -15,14 +16,16 @@ Blocking code: the MTA runs it in a thread.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import socket
 import ssl
 from collections.abc import Callable, Sequence
 
-from labo.dns.resolver import DnsUnavailable, DomainNotFound, LabResolver
+from labo.dns.resolver import LabResolver
 from labo.identity import Provider
 from labo.queue import Delivered, Outcome, Permanent, Temporary
+from labo.smtp.nexthop import NextHop, NoNextHop, next_hops
 from labo.wire.labels import REGISTRY, ClientInfo
 
 #: How long the client waits for the MX at each step; every MX is on this machine.
@@ -77,30 +80,24 @@ def send(
     ``smtputf8``: the message was submitted with ``SMTPUTF8``, which the next hop is told too.
     """
     domain = recipients[0].rpartition("@")[2].lower()
-    # Replies in Postfix's words, not the resolver's French message: a reply ends up in the
-    # non-delivery report's Diagnostic-Code field, which is ASCII (RFC 3464).
-    lookup = f"Host or domain name not found. Name service error for name={domain} type=MX"
     try:
-        hosts = resolver.mx_hosts(domain)
-    except DomainNotFound:
-        return _all(recipients, Permanent(f"550 5.1.2 {lookup}: Host not found"))
-    except DnsUnavailable:
-        return _all(recipients, Temporary(f"451 4.4.3 {lookup}: Host not found, try again"))
-    last = Temporary(f"no MX host of {domain} could be reached", enhanced="4.4.1")
-    for host in hosts:
-        for address in resolver.addresses(host):
-            target = route(address)
-            if target is None:
-                # No server of the lab's Internet answers there: as for a server that is down.
-                last = _unreachable(host, address, "Connection refused")
-                continue
-            mx = (host, address, target)
-            return _talk(mx, message, mail_from, recipients, smtputf8, sender, tls)
+        hops = next_hops(resolver, domain)
+    except NoNextHop as failure:
+        return _all(recipients, failure.outcome)
+    last: Outcome = Temporary(f"no MX host of {domain} could be reached", enhanced="4.4.1")
+    for hop in hops:
+        target = route(hop.address)
+        if target is None:
+            # No server of the lab's Internet answers there: as for a server that is down.
+            last = _unreachable(hop, "Connection refused")
+            continue
+        return _talk(hop, target, message, mail_from, recipients, smtputf8, sender, tls)
     return _all(recipients, last)
 
 
 def _talk(
-    mx: tuple[str, str, tuple[str, int]],
+    hop: NextHop,
+    target: tuple[str, int],
     message: bytes,
     mail_from: str,
     recipients: Sequence[str],
@@ -108,35 +105,65 @@ def _talk(
     sender: Provider,
     tls: ssl.SSLContext,
 ) -> dict[str, Outcome]:
-    host, address, target = mx
     try:
-        client = _MxClient(host, target, sender)
+        client = _MxClient(hop.host, target, sender)
     except OSError as error:
-        return _all(recipients, _unreachable(host, address, error.strerror or str(error)))
+        return _all(recipients, _unreachable(hop, error.strerror or str(error)))
     except smtplib.SMTPException as error:
-        return _all(recipients, _unreachable(host, address, str(error)))
+        return _all(recipients, _unreachable(hop, str(error)))
     try:
         client.ehlo()
         if client.has_extn("starttls"):  # opportunistic, as between real MTAs
             client.starttls(context=tls)
             client.ehlo()
         options = _mail_options(client, message, mail_from, recipients, smtputf8=smtputf8)
-        refused = client.sendmail(mail_from, list(recipients), message, mail_options=options)
+        outcomes = _transaction(client, hop, message, mail_from, recipients, options)
         client.quit()
-    except smtplib.SMTPRecipientsRefused as error:
-        _close(client)
-        return {rcpt: _outcome(*error.recipients[rcpt], host) for rcpt in recipients}
-    except smtplib.SMTPResponseException as error:  # MAIL or DATA refused
-        _close(client)
-        return _all(recipients, _outcome(error.smtp_code, error.smtp_error, host))
     except (smtplib.SMTPException, OSError) as error:
         _close(client)
-        lost = f"lost connection with {host}[{address}]: {error}"
+        lost = f"lost connection with {hop.host}[{hop.address}]: {error}"
         return _all(recipients, Temporary(lost, enhanced="4.4.2"))
-    return {
-        rcpt: _outcome(*refused[rcpt], host) if rcpt in refused else Delivered()
-        for rcpt in recipients
-    }
+    return outcomes
+
+
+def _transaction(
+    client: smtplib.SMTP,
+    hop: NextHop,
+    message: bytes,
+    mail_from: str,
+    recipients: Sequence[str],
+    options: list[str],
+) -> dict[str, Outcome]:
+    """MAIL, RCPT for each recipient, DATA: ``smtplib.sendmail``'s steps (same commands, same
+    RSET after a refusal), each refusal kept with the command it answered, as Postfix reports
+    it (``smtp_proto.c``: ``… (in reply to RCPT TO command)``)."""
+    if client.has_extn("size"):
+        options = [f"size={len(message)}", *options]
+    code, text = client.mail(mail_from, options)
+    if code != 250:
+        _rset(client)
+        return _all(recipients, _refusal(code, text, hop, "MAIL FROM command"))
+    outcomes: dict[str, Outcome] = {}
+    for rcpt in recipients:
+        code, text = client.rcpt(rcpt)
+        if code not in (250, 251):
+            outcomes[rcpt] = _refusal(code, text, hop, "RCPT TO command")
+    accepted = [rcpt for rcpt in recipients if rcpt not in outcomes]
+    if not accepted:
+        _rset(client)
+        return outcomes
+    try:
+        code, text = client.data(message)
+        command = "end of DATA command"
+    except smtplib.SMTPDataError as error:  # DATA itself refused: no 354
+        code, text, command = error.smtp_code, error.smtp_error, "DATA command"
+    if code != 250:
+        if command != "DATA command":
+            _rset(client)
+        outcomes.update(_all(accepted, _refusal(code, text, hop, command)))
+    else:
+        outcomes.update(_all(accepted, Delivered()))
+    return {rcpt: outcomes[rcpt] for rcpt in recipients}
 
 
 def _mail_options(
@@ -157,20 +184,28 @@ def _mail_options(
     return options
 
 
-def _unreachable(host: str, address: str, why: str) -> Temporary:
+def _unreachable(hop: NextHop, why: str) -> Temporary:
     """No SMTP conversation at all: Postfix's words and status 4.4.1, no reply code."""
-    return Temporary(f"connect to {host}[{address}]:25: {why}", enhanced="4.4.1")
+    return Temporary(f"connect to {hop.host}[{hop.address}]:25: {why}", enhanced="4.4.1")
 
 
-def _outcome(code: int, text: bytes | str, host: str) -> Outcome:
-    reply = f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
-    if 500 <= code < 600:
-        return Permanent(reply, remote_mta=host)
-    return Temporary(reply)
+def _refusal(code: int, text: bytes | str, hop: NextHop, command: str) -> Outcome:
+    """The next hop's 4xx or 5xx to ``command``, kept with who said it and to what."""
+    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    refusal = Permanent if 500 <= code < 600 else Temporary
+    return refusal(
+        f"{code} {said}", remote_mta=hop.host, remote_address=hop.address, in_reply_to=command
+    )
 
 
 def _all(recipients: Sequence[str], outcome: Outcome) -> dict[str, Outcome]:
     return dict.fromkeys(recipients, outcome)
+
+
+def _rset(client: smtplib.SMTP) -> None:
+    """RSET after a refusal, as ``smtplib.sendmail`` does: a server gone by then changes nothing."""
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        client.rset()
 
 
 def _close(client: smtplib.SMTP) -> None:

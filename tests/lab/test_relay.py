@@ -7,6 +7,7 @@ connection has closed: found through DNS (MX, then A), the other provider's MX o
 from __future__ import annotations
 
 import email
+import re
 import smtplib
 import ssl
 from collections.abc import Iterator
@@ -117,9 +118,10 @@ def test_the_delivered_message_carries_one_received_header_per_hop(fresh: Lab) -
     [stored] = fresh.store_of(BOB).messages(BOB)
     message = email.message_from_bytes(stored.read())
     hops = message.get_all("Received")
-    assert len(hops) == 2
-    assert "with ESMTPS id" in hops[0]  # the MX: TLS, no authentication
-    assert "with ESMTPSA id" in hops[1]  # the MSA: TLS and authenticated
+    assert len(hops) == 3
+    assert "with LMTP" in hops[0]  # the final delivery, as Dovecot stamps it
+    assert "with ESMTPS id" in hops[1]  # the MX: TLS, no authentication
+    assert "with ESMTPSA id" in hops[2]  # the MSA: TLS and authenticated
     assert message["Return-Path"] == "<alice@example.com>"
 
 
@@ -129,9 +131,10 @@ def test_the_mx_checks_sit_above_its_received_and_the_msa_signature_below_its_ow
     submit(fresh, ["bob@example.org"])
     [stored] = fresh.store_of(BOB).messages(BOB)
     message = email.message_from_bytes(stored.read())
-    assert message.keys()[:6] == [
+    assert message.keys()[:7] == [
         "Return-Path",
         "Delivered-To",
+        "Received",
         "Authentication-Results",
         "Received",
         "Received",
@@ -154,7 +157,7 @@ def test_each_hop_of_a_smtputf8_message_says_utf8smtp_in_its_received_field(fres
     submit(fresh, ["bob@example.org"], mail_options=("SMTPUTF8",))
     [stored] = fresh.store_of(BOB).messages(BOB)
     hops = email.message_from_bytes(stored.read()).get_all("Received")
-    assert ("with UTF8SMTPS id" in hops[0], "with UTF8SMTPSA id" in hops[1]) == (True, True)
+    assert ("with UTF8SMTPS id" in hops[1], "with UTF8SMTPSA id" in hops[2]) == (True, True)
 
 
 def test_mail_for_the_senders_own_domain_is_not_relayed(fresh: Lab) -> None:
@@ -181,12 +184,62 @@ def test_mail_for_an_unknown_domain_bounces_back_to_the_sender(fresh: Lab) -> No
     )
 
 
-def test_the_bounce_names_the_failed_recipient_and_the_dns_error(fresh: Lab) -> None:
+def report_of(lab: Lab) -> str:
+    """Alice's one message, a non-delivery report, with its folded lines joined back."""
+    [stored] = lab.store_of(ALICE).messages(ALICE)
+    return re.sub(r"\r\n[ \t]+", " ", stored.read().decode("ascii"))
+
+
+def dns_questions(transcript: Transcript) -> list[str]:
+    """The questions the MTA of example.com asked the DNS, in order."""
+    lookups = {
+        number
+        for number, info in transcript.connections.items()
+        if info.service == DNS_SERVICE and info.client == "MTA d’example.com"
+    }
+    return [e.text for e in transcript.events if e.kind == "client" and e.connection in lookups]
+
+
+def test_without_an_mx_the_mta_asks_for_the_domains_address_as_postfix_does(fresh: Lab) -> None:
+    transcript = submit(fresh, ["dave@nowhere.test"])
+    assert dns_questions(transcript) == ["nowhere.test. IN MX ?", "nowhere.test. IN A ?"]
+
+
+def test_an_unknown_domain_bounces_with_postfix_s_dns_error_and_status_5_4_4(fresh: Lab) -> None:
     submit(fresh, ["dave@nowhere.test"])
-    [stored] = fresh.store_of(ALICE).messages(ALICE)
-    status = stored.read().decode("ascii").replace("\r\n ", " ")
-    assert "Final-Recipient: rfc822; dave@nowhere.test\r\n" in status
+    report = report_of(fresh)
     assert (
-        "Diagnostic-Code: smtp; 550 5.1.2 Host or domain name not found. Name service error "
-        "for name=nowhere.test type=MX: Host not found\r\n"
-    ) in status
+        "Final-Recipient: rfc822; dave@nowhere.test\r\nAction: failed\r\nStatus: 5.4.4\r\n"
+        "Diagnostic-Code: X-Postfix; Host or domain name not found. Name service error "
+        "for name=nowhere.test type=A: Host not found\r\n"
+    ) in report
+
+
+def test_a_refusal_by_the_other_mx_is_reported_with_its_reply_and_who_said_it(
+    fresh: Lab,
+) -> None:
+    submit(fresh, ["inconnu@example.org"])
+    report = report_of(fresh)
+    reply = (
+        "550 5.1.1 <inconnu@example.org>: Recipient address rejected: "
+        "User unknown in virtual mailbox table"
+    )
+    assert (
+        f"Remote-MTA: dns; mx.example.org\r\nDiagnostic-Code: smtp; {reply}\r\n" in report,
+        "<inconnu@example.org>: host mx.example.org[198.51.100.25] said: "
+        f"{reply} (in reply to RCPT TO command)" in report,
+    ) == (True, True)
+
+
+def test_the_final_delivery_is_stamped_as_dovecot_stamps_an_lmtp_delivery(fresh: Lab) -> None:
+    submit(fresh, ["bob@example.org"])
+    [stored] = fresh.store_of(BOB).messages(BOB)
+    stamp = stored.read().split(b"\r\n")[2:7]
+    assert re.fullmatch(
+        rb"Received: from mx\.example\.org \(\[198\.51\.100\.25\]\)"
+        rb"\n\tby imap\.example\.org with LMTP"
+        rb"\n\tid [A-Za-z0-9+/]{22}"
+        rb"\n\t\(envelope-from <alice@example\.com>\)"
+        rb"\n\tfor <bob@example\.org>; Mon, 02 Mar 2026 09:00:\d\d \+0000",
+        b"\n".join(stamp),
+    )

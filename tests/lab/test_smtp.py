@@ -291,6 +291,11 @@ def test_mx_delivers_to_a_user_of_its_domain_under_trace_headers(lab: RunningSMT
     assert lab.inbox(BOB) == [
         b"Return-Path: <carol@example.net>\r\n"
         b"Delivered-To: bob@example.org\r\n"
+        b"Received: from mx.example.org ([198.51.100.25])\r\n"
+        b"\tby imap.example.org with LMTP\r\n"
+        b"\tid b+4gRMMZ4vgbmtd1ScyMSg\r\n"
+        b"\t(envelope-from <carol@example.net>)\r\n"
+        b"\tfor <bob@example.org>; Mon, 02 Mar 2026 09:00:02 +0000\r\n"
         b"Received: from client.example.com (unknown [203.0.113.9])\r\n"
         b"\tby mx.example.org (labo) with ESMTP id 0000000001\r\n"
         b"\tfor <bob@example.org>; Mon, 02 Mar 2026 09:00:00 +0000\r\n" + MESSAGE
@@ -316,7 +321,7 @@ def test_mx_records_tls_in_the_received_header(lab: RunningSMTP) -> None:
     with mx(lab) as client:
         client.starttls(context=lab.ctx.tls.client_context())
         client.sendmail("carol@example.net", [ALICE.address], MESSAGE)
-    received = header_block(lab.inbox(ALICE)[0]).split(b"Received: ")[1]
+    received = header_block(lab.inbox(ALICE)[0]).split(b"Received: ")[2]
     assert b"\r\n\t(using TLSv1." in received
     assert b" with ESMTPS id " in received
 
@@ -456,7 +461,7 @@ def test_submissions_refuses_mail_before_auth(lab: RunningSMTP) -> None:
 def test_submissions_records_tls_and_auth_in_the_received_header(lab: RunningSMTP) -> None:
     with submissions(lab, user=BOB) as client:
         client.sendmail(BOB.address, [ALICE.address], MESSAGE)
-    received = header_block(lab.inbox(ALICE)[0]).split(b"Received: ")[1]
+    received = header_block(lab.inbox(ALICE)[0]).split(b"Received: ")[2]
     assert (b"(using TLSv1." in received, b" with ESMTPSA id " in received) == (True, True)
 
 

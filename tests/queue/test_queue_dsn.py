@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
@@ -125,6 +126,51 @@ def test_a_failure_without_a_reply_is_diagnosed_in_the_mta_s_own_words(entry: Qu
         f"X-Postfix; {refused}",
         False,
     )
+
+
+@pytest.fixture
+def said_report(entry: QueueEntry) -> bytes:
+    """The report on ``nobody@example.org``, refused at RCPT TO by mx.example.org."""
+    failed = replace(
+        entry.recipients[1],
+        status="bounced",
+        reply=UNKNOWN,
+        remote_mta="mx.example.org",
+        remote_address="198.51.100.25",
+        in_reply_to="RCPT TO command",
+    )
+    return build_report(entry, [failed], original=MESSAGE, reporting_host=REPORTING_HOST, date=DATE)
+
+
+def test_a_refusal_is_explained_as_postfix_says_who_refused_and_to_what(
+    said_report: bytes,
+) -> None:
+    text = _unwrapped(_parts(said_report)[0].get_content())
+    assert (
+        "<nobody@example.org>: host mx.example.org[198.51.100.25] said: "
+        f"{UNKNOWN} (in reply to RCPT TO command)"
+    ) in text
+
+
+def test_a_refusal_is_explained_in_french_too(said_report: bytes) -> None:
+    text = _unwrapped(_parts(said_report)[0].get_content())
+    assert (
+        "<nobody@example.org>\u00a0: l’hôte mx.example.org[198.51.100.25] a répondu\u00a0: "
+        f"{UNKNOWN} (en réponse à la commande RCPT TO)"
+    ) in text
+
+
+def test_a_refusal_s_diagnostic_is_the_bare_reply_from_the_remote_mta(said_report: bytes) -> None:
+    fields = report_fields(said_report)[1]
+    assert (fields["Remote-MTA"], fields["Diagnostic-Code"]) == (
+        "dns; mx.example.org",
+        f"smtp; {UNKNOWN}",
+    )
+
+
+def _unwrapped(text: str) -> str:
+    """The explanation with its wrapped reasons joined back (continuations are indented)."""
+    return re.sub(r"\r?\n +", " ", text)
 
 
 def _parts(raw: bytes) -> list[EmailMessage]:

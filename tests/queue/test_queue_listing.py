@@ -89,3 +89,21 @@ def test_the_summary_counts_whole_kilobytes_rounded_down_and_requests(queue: Mai
     for _ in range(3):
         queue.enqueue("alice@example.com", ["bob@example.org"], b"x" * 1000)
     assert queue_listing(queue.entries()).splitlines()[-1] == "-- 2 Kbytes in 3 Requests."
+
+
+def test_a_reply_is_listed_with_the_host_that_said_it_and_the_command_it_answered(
+    queue: MailQueue,
+) -> None:
+    entry = queue.enqueue("alice@example.com", ["carol@example.org"], MESSAGE)
+    said = replace(
+        entry.recipients[0],
+        status="deferred",
+        reply=GREYLISTED,
+        remote_mta="mx.example.org",
+        remote_address="198.51.100.25",
+        in_reply_to="RCPT TO command",
+    )
+    queue.update(replace(entry, recipients=(said,)))
+    assert queue_listing(queue.entries()).splitlines()[2] == (
+        f"(host mx.example.org[198.51.100.25] said: {GREYLISTED} (in reply to RCPT TO command))"
+    )

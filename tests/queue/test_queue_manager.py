@@ -60,6 +60,25 @@ def test_a_temporary_failure_keeps_the_message_with_its_reply(
     assert (entry.recipients[0].status, entry.recipients[0].reply) == ("deferred", GREYLISTED)
 
 
+def test_a_deferral_keeps_who_said_it_and_the_command_it_answered(
+    queue: MailQueue, transport: ScriptedTransport, run_queue: Run
+) -> None:
+    transport.script["bob@example.org"] = [
+        Temporary(
+            GREYLISTED,
+            remote_mta="mx.example.org",
+            remote_address="198.51.100.25",
+            in_reply_to="RCPT TO command",
+        )
+    ]
+    queue.enqueue("alice@example.com", ["bob@example.org"], MESSAGE)
+    run_queue()
+    [entry] = queue.entries()
+    assert entry.recipients[0].reason == (
+        f"host mx.example.org[198.51.100.25] said: {GREYLISTED} (in reply to RCPT TO command)"
+    )
+
+
 def test_a_deferred_message_is_not_retried_before_its_backoff(
     queue: MailQueue, clock: LabClock, transport: ScriptedTransport, run_queue: Run
 ) -> None:
