@@ -126,13 +126,16 @@ class _Worker:
         processes.kill_tree(self.process.pid)
         self._reap()
 
-    def stop(self) -> None:
+    def stop(self) -> float:
+        """End the worker after its example; return the CPU seconds it used (``make bench``)."""
+        cpu = processes.cpu_seconds(self.process.pid)
         with contextlib.suppress(OSError, ValueError):
             self.connection.send(None)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
         processes.kill_tree(self.process.pid)
         self._reap()
+        return cpu
 
     def _reap(self) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -164,7 +167,11 @@ class WorkerPool:
         self._isolate = isolate and reference is None
         self._reference = reference
         self._levels: set[str] = set()
+        #: Workers started, and the CPU seconds of those stopped at the end (``make bench``).
+        self.started = 0
+        self.worker_cpu = 0.0
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._dispatch, name=f"labo-dispatch-{n}", daemon=True)
             for n in range(max(1, size))
@@ -198,6 +205,8 @@ class WorkerPool:
                 try:
                     if worker is None:
                         worker = _Worker(self._protected, self._isolate, self._reference)
+                        with self._lock:
+                            self.started += 1
                         self._levels.add(worker.isolation)
                     result = worker.run(job)
                     if result.leaked:  # nothing else may run where it left something behind
@@ -222,7 +231,9 @@ class WorkerPool:
                     job.future.set_result(_crashed(job, exc, exit_code))
         finally:
             if worker is not None:
-                worker.stop()
+                cpu = worker.stop()
+                with self._lock:
+                    self.worker_cpu += cpu
 
 
 class WorkerFailed(Exception):

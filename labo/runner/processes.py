@@ -86,6 +86,15 @@ def reap_children(exclude: frozenset[int] = frozenset()) -> None:
                 os.waitpid(child, os.WNOHANG)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) process ``pid`` has used so far; 0.0 when it is gone."""
+    try:
+        fields = (_PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def kill_tree(pid: int) -> None:
     """Kill ``pid``, its process group, and every process below it (descendants first)."""
     kill_descendants(pid)
