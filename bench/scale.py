@@ -224,7 +224,9 @@ def table(rows: list[Row]) -> str:
     widths = [max(len(line[column]) for line in grid) for column in range(len(HEADERS))]
     out = []
     for line in grid:
-        out.append("  " + "  ".join(cell.rjust(width) for cell, width in zip(line, widths)))
+        out.append(
+            "  " + "  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True))
+        )
     return "\n".join(out)
 
 

@@ -132,8 +132,8 @@ class ExampleService:
             self.stats.unapproved.add(example.relative)
 
     def _account(self, future: Future[RunResult]) -> None:
-        if future.cancelled():
-            return
+        if future.cancelled() or future.exception() is not None:
+            return  # dropped when the service closed
         result = future.result()
         with self._lock:
             if result.from_cache:
