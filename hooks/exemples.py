@@ -1,7 +1,8 @@
 """MkDocs hooks for the examples: the build lifecycle only (insertion is a Markdown extension).
 
-- start the example service once per build, submit every example found in the pages so they run
-  in parallel while MkDocs renders, and stop it afterwards;
+- start the example service once per build, submit every example found in the pages, in the
+  order MkDocs renders them, so they run in parallel while MkDocs renders, and stop it (its
+  workers reaped) before the build ends;
 - under ``mkdocs serve``: reuse unchanged results from the cache, keep serving when an example
   fails (the page shows an error box; ``make build`` stays strict), and watch ``examples/``;
 - print a one-line summary.
@@ -19,7 +20,7 @@ from mkdocs.utils.meta import get_data
 from labo.runner import service
 from labo.runner.example import ExampleError, resolve
 from labo.site import context
-from labo.site.references import scan_docs
+from labo.site.references import scan
 
 log = logging.getLogger("mkdocs.plugins.labo.exemples")
 #: The name mkdocs.yml gives the Markdown extension under ``markdown_extensions``.
@@ -62,16 +63,30 @@ def _stop_counting_warnings() -> None:
 
 
 def on_pre_build(config: Any) -> None:
+    service.start(_root(config), use_cache=_serving, protected=[Path(config.site_dir)])
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """Submit every example of the pages MkDocs will render, in the order it renders them.
+
+    Before the first page renders, so the workers run while MkDocs renders; in page order, so
+    each page finds its examples done, or next in line, when it reaches them.
+    """
     root = _root(config)
-    examples = service.start(root, use_cache=_serving, protected=[Path(config.site_dir)])
-    for references in scan_docs(Path(config.docs_dir)).values():
-        for reference in references:
+    examples = service.current(root)
+    for file in files.documentation_pages():
+        try:
+            markdown: str = file.content_string
+        except (OSError, ValueError):
+            continue  # MkDocs reports it when it reads the page
+        for reference in scan(markdown):
             if reference.problem:
                 continue
             try:
                 examples.submit(resolve(root, reference.path), reference.timeout)
             except ExampleError:
                 continue  # reported with its page and line when the page renders
+    return files
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
