@@ -3,6 +3,8 @@
 - start the example service once per build, submit every example found in the pages, in the
   order MkDocs renders them, so they run in parallel while MkDocs renders, and stop it (its
   workers reaped) before the build ends;
+- leave each example's HTML for when its page is filled (``labo.site.deferred``), so converting
+  pages never waits for a worker;
 - under ``mkdocs serve``: reuse unchanged results from the cache, keep serving when an example
   fails (the page shows an error box; ``make build`` stays strict), and watch ``examples/``;
 - print a one-line summary.
@@ -14,12 +16,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mkdocs.plugins import event_priority
 from mkdocs.utils import CountHandler
 from mkdocs.utils.meta import get_data
 
 from labo.runner import service
 from labo.runner.example import ExampleError, resolve
-from labo.site import context
+from labo.site import context, deferred
 from labo.site.references import scan
 
 log = logging.getLogger("mkdocs.plugins.labo.exemples")
@@ -64,6 +67,7 @@ def _stop_counting_warnings() -> None:
 
 def on_pre_build(config: Any) -> None:
     service.start(_root(config), use_cache=_serving, protected=[Path(config.site_dir)])
+    deferred.start()
 
 
 def on_files(files: Any, config: Any) -> Any:
@@ -111,13 +115,26 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     return html
 
 
+@event_priority(50)  # before the search plugin (0) indexes the page
+def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
+    """Await and render the page's examples; the search indexes their light versions."""
+    page.content = deferred.fill_for_search(page.content or "")
+    return context
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    return deferred.fill_for_page(output)
+
+
 def on_post_build(config: Any) -> None:
+    deferred.stop()
     stopped = service.stop()
     if stopped is not None:
         log.info(stopped.stats.summary())
 
 
 def on_build_error(error: Exception) -> None:
+    deferred.stop()
     service.stop()
 
 
@@ -127,4 +144,5 @@ def on_serve(server: Any, config: Any, builder: Any) -> Any:
 
 
 def on_shutdown() -> None:
+    deferred.stop()
     service.stop()
