@@ -99,9 +99,8 @@ def fill_for_page(output: str) -> str:
     return _FILLED.sub(fill, output)
 
 
-def light_version(code: str, transcript: str) -> str:
-    """The example as the search sees it: its code and its transcript, as plain text."""
-    return (
-        f"<pre><code>{html.escape(code, quote=False)}</code></pre>\n"
-        f"<pre><code>{html.escape(transcript, quote=False)}</code></pre>"
+def light_version(*texts: str) -> str:
+    """The example as the search sees it: its code and transcripts, as plain text."""
+    return "\n".join(
+        f"<pre><code>{html.escape(text, quote=False)}</code></pre>" for text in texts if text
     )

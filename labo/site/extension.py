@@ -241,7 +241,8 @@ def _finish(
         carry_id=False,
         reference=reference,
     )
-    return html, deferred.light_version(result.source, fresh)
+    seen_by_postfix = reference.transcript.to_text() if reference.transcript is not None else ""
+    return html, deferred.light_version(result.source, fresh, seen_by_postfix)
 
 
 def _unusable(line: int, reference: str, title: str, problem: str) -> tuple[str, str]:
