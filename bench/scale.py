@@ -270,4 +270,21 @@ def main(counts: list[int], repetitions: int = 1) -> int:
         )
     print(table(rows))
     print(LEGEND)
+    if len(rows) > 1:
+        print(growth(rows[0], rows[-1]))
     return 0
+
+
+def growth(first: Row, last: Row) -> str:
+    """What each example added between two sizes: constant when the growth is linear."""
+    added = last.examples - first.examples
+
+    def per_example(before: float, after: float) -> str:
+        return f"{(after - before) / added * 1000:.1f}{_NB}ms"
+
+    return (
+        f"  de N = {first.count} à N = {last.count}, chaque exemple de plus a coûté{_NB}: "
+        f"{per_example(first.static.cpu, last.static.cpu)} de CPU en statique, "
+        f"{per_example(first.full.cpu, last.full.cpu)} en complet "
+        f"({per_example(first.full.two_cores, last.full.two_cores)} sur deux cœurs)"
+    )

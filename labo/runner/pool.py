@@ -69,8 +69,9 @@ class _Worker:
     ) -> None:
         """Start the process; ``started`` is told as soon as it exists (before it is ready),
         ``ended`` once it has been reaped."""
-        #: True while the worker runs an example (the pool kills it rather than wait, at close).
-        self.busy = False
+        #: True while the worker starts or runs an example: at close, the pool kills it then
+        #: rather than wait for it.
+        self.busy = True
         self._ended = ended
         self._ending = threading.Lock()
         self._reaped = False
@@ -102,6 +103,7 @@ class _Worker:
         self.connection = Connection(ours.detach())
         started(self)
         self.isolation = self._wait_until_ready()
+        self.busy = False
 
     def _wait_until_ready(self) -> str:
         try:
@@ -284,6 +286,9 @@ class WorkerPool:
                     job.future.set_result(result)
                 except WorkerStartFailed as problem:  # the project's fault, not the example's
                     worker = None
+                    if self._closing:  # killed by ``close`` while it started
+                        job.future.set_exception(CancelledError())
+                        continue
                     job.future.set_result(_not_started(job, str(problem)))
                 except TimeoutError:
                     if worker is not None:
