@@ -83,8 +83,9 @@ lint: $(STAMP) ## ruff : vérification et format du code Python
 typo: $(STAMP) ## corrige la typographie des pages, inclusions et titres d’exemples
 	$(BIN)/python -m labo.typography --corriger
 
-bench: $(STAMP) ## mesure la construction et l’exécution des exemples
-	$(BIN)/python bench/bench.py
+# The scale table builds the site 6 times (N generated examples, in full then static): minutes.
+bench: $(STAMP) ## mesure les exemples, puis la construction avec 100, 250, 500 exemples
+	$(BIN)/python bench/bench.py --echelle 100,250,500 $(ARGS)
 
 lab: $(STAMP) ## le labo seul, pour de vrais clients (ARGS=--ports-libres…)
 	$(BIN)/python -m labo serve --describe labo.json $(ARGS)

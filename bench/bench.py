@@ -1,9 +1,11 @@
 """Benchmark: how long the lab and the examples take, measured, never asserted in tests.
 
     make bench            # or: .venv/bin/python bench/bench.py [--tours N] [--construction]
+                          #     [--echelle 100,250,500] [--repetitions 3]
 
 Prints, in French, the median and worst times of: starting the lab, resetting it, running each
-example in a warm worker, and (with --construction) a whole strict site build.
+example in a warm worker, (with --construction) a whole strict site build, and (with --echelle)
+the scale table of ``bench/scale.py``: N generated examples built in full and with static blocks.
 """
 
 from __future__ import annotations
@@ -39,7 +41,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tours", type=int, default=5, help="répétitions par mesure")
     parser.add_argument("--construction", action="store_true", help="mesurer aussi mkdocs build")
+    parser.add_argument(
+        "--echelle",
+        type=lambda text: [int(n) for n in text.split(",") if n],
+        default=[],
+        help="nombres d’exemples générés à mesurer, par exemple 100,250,500",
+    )
+    parser.add_argument(
+        "--repetitions",
+        type=int,
+        default=1,
+        help="constructions par mesure d’échelle (la meilleure compte)",
+    )
+    parser.add_argument("--echelle-seulement", action="store_true", help="rien d’autre")
     args = parser.parse_args()
+    if args.echelle_seulement:
+        return run_scale(args.echelle, args.repetitions)
 
     from labo import netmap
     from labo.lab import Lab
@@ -88,7 +105,13 @@ def main() -> int:
                 "mkdocs build --strict (tout exécuté)", measure(build_once, max(1, args.tours // 2))
             )
         )
-    return 0
+    return run_scale(args.echelle, args.repetitions) if args.echelle else 0
+
+
+def run_scale(counts: list[int], repetitions: int = 1) -> int:
+    from scale import main as scale_main  # bench/scale.py, next to this script
+
+    return scale_main(counts or [100, 250, 500], repetitions)
 
 
 if __name__ == "__main__":

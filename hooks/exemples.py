@@ -1,7 +1,10 @@
 """MkDocs hooks for the examples: the build lifecycle only (insertion is a Markdown extension).
 
-- start the example service once per build, submit every example found in the pages so they run
-  in parallel while MkDocs renders, and stop it afterwards;
+- start the example service once per build, submit every example found in the pages, in the
+  order MkDocs renders them, so they run in parallel while MkDocs renders, and stop it (its
+  workers reaped) before the build ends;
+- leave each example's HTML for when its page is filled (``labo.site.deferred``), so converting
+  pages never waits for a worker;
 - under ``mkdocs serve``: reuse unchanged results from the cache, keep serving when an example
   fails (the page shows an error box; ``make build`` stays strict), and watch ``examples/``;
 - print a one-line summary.
@@ -13,13 +16,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mkdocs.plugins import event_priority
 from mkdocs.utils import CountHandler
 from mkdocs.utils.meta import get_data
 
 from labo.runner import service
 from labo.runner.example import ExampleError, resolve
-from labo.site import context
-from labo.site.references import scan_docs
+from labo.site import context, deferred
+from labo.site.references import scan
 
 log = logging.getLogger("mkdocs.plugins.labo.exemples")
 #: The name mkdocs.yml gives the Markdown extension under ``markdown_extensions``.
@@ -62,16 +66,31 @@ def _stop_counting_warnings() -> None:
 
 
 def on_pre_build(config: Any) -> None:
+    service.start(_root(config), use_cache=_serving, protected=[Path(config.site_dir)])
+    deferred.start()
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """Submit every example of the pages MkDocs will render, in the order it renders them.
+
+    Before the first page renders, so the workers run while MkDocs renders; in page order, so
+    each page finds its examples done, or next in line, when it reaches them.
+    """
     root = _root(config)
-    examples = service.start(root, use_cache=_serving, protected=[Path(config.site_dir)])
-    for references in scan_docs(Path(config.docs_dir)).values():
-        for reference in references:
+    examples = service.current(root)
+    for file in files.documentation_pages():
+        try:
+            markdown: str = file.content_string
+        except (OSError, ValueError):
+            continue  # MkDocs reports it when it reads the page
+        for reference in scan(markdown):
             if reference.problem:
                 continue
             try:
                 examples.submit(resolve(root, reference.path), reference.timeout)
             except ExampleError:
                 continue  # reported with its page and line when the page renders
+    return files
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
@@ -96,13 +115,26 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     return html
 
 
+@event_priority(50)  # before the search plugin (0) indexes the page
+def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
+    """Await and render the page's examples; the search indexes their light versions."""
+    page.content = deferred.fill_for_search(page.content or "")
+    return context
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    return deferred.fill_for_page(output)
+
+
 def on_post_build(config: Any) -> None:
+    deferred.stop()
     stopped = service.stop()
     if stopped is not None:
         log.info(stopped.stats.summary())
 
 
 def on_build_error(error: Exception) -> None:
+    deferred.stop()
     service.stop()
 
 
@@ -112,4 +144,5 @@ def on_serve(server: Any, config: Any, builder: Any) -> Any:
 
 
 def on_shutdown() -> None:
+    deferred.stop()
     service.stop()

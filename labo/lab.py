@@ -118,11 +118,7 @@ class Lab:
         """
         assert self.shared is not None
         scenario.register(self)
-        for running in self._services.values():
-            self.call(running.drop_connections())
-        self.call(self._end_deliveries(), timeout=11)
-        if self._dns is not None:
-            self.call(self._dns.drop_connections())
+        self.call(self._drop_everything(), timeout=12)
         REGISTRY.clear()
         DEVICES.clear()
         self.shared.options = self.options
@@ -169,6 +165,15 @@ class Lab:
                     return
                 for mta in mtas:
                     await mta.wait_idle()
+
+    async def _drop_everything(self) -> None:
+        """Cut every connection and end the deliveries in flight, in one trip to the loop: a
+        reset runs before every example, and each trip wakes the loop thread."""
+        for running in self._services.values():
+            await running.drop_connections()
+        await self._end_deliveries()
+        if self._dns is not None:
+            await self._dns.drop_connections()
 
     async def _end_deliveries(self, timeout: float = 10.0) -> None:
         """Wait for the MTA runs in flight (their connections just cut) to end, cutting what they

@@ -49,6 +49,7 @@ def run_example(
     random.seed(0)
     output = CappedOutput()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     error: str | None = None
     threads_before = set(threading.enumerate())
     try:
@@ -66,6 +67,7 @@ def run_example(
     except BaseException as exc:
         error = describe_failure(exc, str(path), relative)
     lab.settle(SETTLE_SECONDS)
+    cpu_run = time.process_time() - cpu_started
     leaks = [_leftover_threads(threads_before, set(lab_threads) | lab.threads, relative)]
     leaks += [check() for check in checks]
     found = [leak for leak in leaks if leak]
@@ -82,6 +84,7 @@ def run_example(
         error=error,
         duration=duration,
         leaked=bool(found),
+        cpu_run=cpu_run,
     )
 
 

@@ -127,6 +127,11 @@ def _confine(protected: Sequence[Path]) -> None:
     _enter_user_namespace(_CLONE_NEWNS)  # locks the mounts above
 
 
+def scratch_directory() -> Path:
+    """A fresh directory on the confined process's private, memory-backed ``/tmp``."""
+    return Path(tempfile.mkdtemp(prefix="labo-", dir=PRIVATE_DIRECTORIES[0]))
+
+
 def available() -> bool:
     """Whether this machine lets a process confine itself, tried in a throwaway child."""
     if not sys.platform.startswith("linux"):

@@ -16,8 +16,9 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
-from concurrent.futures import Future
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -34,6 +35,8 @@ from labo.runner.result import RunResult
 
 #: How long a fresh worker may take to import everything and start its lab.
 STARTUP_SECONDS = 60.0
+#: How long ``close`` lets dispatchers end before it kills whatever they still hold.
+CLOSE_SECONDS = 30.0
 #: The smallest time limit the message about a hung example suggests.
 SUGGESTED_TIMEOUT = 20.0
 
@@ -56,8 +59,22 @@ class _Worker:
     """
 
     def __init__(
-        self, protected: Sequence[Path], isolate: bool, reference: dict[str, Any] | None = None
+        self,
+        protected: Sequence[Path],
+        isolate: bool,
+        reference: dict[str, Any] | None = None,
+        *,
+        started: Callable[[_Worker], None] = lambda worker: None,
+        ended: Callable[[_Worker], None] = lambda worker: None,
     ) -> None:
+        """Start the process; ``started`` is told as soon as it exists (before it is ready),
+        ``ended`` once it has been reaped."""
+        #: True while the worker starts or runs an example: at close, the pool kills it then
+        #: rather than wait for it.
+        self.busy = True
+        self._ended = ended
+        self._ending = threading.Lock()
+        self._reaped = False
         self.directory = Path(tempfile.mkdtemp(prefix="labo-worker-"))
         ours, theirs = socket.socketpair()
         settings = {
@@ -84,7 +101,9 @@ class _Worker:
                 start_new_session=True,
             )
         self.connection = Connection(ours.detach())
+        started(self)
         self.isolation = self._wait_until_ready()
+        self.busy = False
 
     def _wait_until_ready(self) -> str:
         try:
@@ -111,10 +130,14 @@ class _Worker:
 
     def run(self, job: _Job) -> RunResult:
         example = job.example
-        self.connection.send((str(example.root), example.relative))
-        if not self.connection.poll(job.timeout):
-            raise TimeoutError
-        answer = self.connection.recv()
+        self.busy = True
+        try:
+            self.connection.send((str(example.root), example.relative))
+            if not self.connection.poll(job.timeout):
+                raise TimeoutError
+            answer = self.connection.recv()
+        finally:
+            self.busy = False
         if isinstance(answer, tuple | list) and answer and answer[0] == "module manquant":
             raise WorkerStartFailed(missing_dependency(str(answer[1])))
         if isinstance(answer, tuple | list) and answer and answer[0] == "échec":
@@ -122,23 +145,35 @@ class _Worker:
         return RunResult.from_json(answer)
 
     def kill(self) -> None:
-        """Kill the worker and every process below it (an example's children included)."""
-        processes.kill_tree(self.process.pid)
-        self._reap()
+        """Kill the worker and every process below it (an example's children included).
 
-    def stop(self) -> None:
+        Safe from any thread and more than once: a reaped worker's pid may already be another
+        process's, so it is never signalled again.
+        """
+        with self._ending:
+            if self._reaped:
+                return
+            processes.kill_tree(self.process.pid)
+            self._reap()
+
+    def stop(self) -> float:
+        """End the worker after its example; return the CPU seconds it used (``make bench``)."""
+        cpu = processes.cpu_seconds(self.process.pid)
         with contextlib.suppress(OSError, ValueError):
             self.connection.send(None)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
-        processes.kill_tree(self.process.pid)
-        self._reap()
+        self.kill()
+        return cpu
 
     def _reap(self) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
+        self._reaped = self.process.returncode is not None
         self.connection.close()
         shutil.rmtree(self.directory, ignore_errors=True)
+        if self._reaped:
+            self._ended(self)
 
 
 class WorkerPool:
@@ -164,7 +199,13 @@ class WorkerPool:
         self._isolate = isolate and reference is None
         self._reference = reference
         self._levels: set[str] = set()
+        #: Workers started, and the CPU seconds of those stopped at the end (``make bench``).
+        self.started = 0
+        self.worker_cpu = 0.0
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._live: set[_Worker] = set()
+        self._closing = False
         self._threads = [
             threading.Thread(target=self._dispatch, name=f"labo-dispatch-{n}", daemon=True)
             for n in range(max(1, size))
@@ -184,10 +225,42 @@ class WorkerPool:
         return GUARD_ONLY if GUARD_ONLY in self._levels else self._levels.pop()
 
     def close(self) -> None:
+        """Stop every worker, and reap it, before returning: nothing the pool started survives.
+
+        Examples not started yet are dropped (the service cancels their futures first). One
+        still running has nobody left to wait for it: its worker is killed, not waited for, and
+        its future cancelled; idle workers end their lab cleanly.
+        """
+        with self._lock:
+            self._closing = True
         for _ in self._threads:
             self._jobs.put(None)
-        for thread in self._threads:
-            thread.join(30)
+        deadline = time.monotonic() + CLOSE_SECONDS
+        while any(thread.is_alive() for thread in self._threads):
+            with self._lock:
+                busy = [worker for worker in self._live if worker.busy]
+            for worker in busy:
+                worker.kill()
+            if time.monotonic() > deadline:
+                break
+            for thread in self._threads:
+                thread.join(0.1)
+        with self._lock:
+            left = list(self._live)
+        for worker in left:  # a dispatcher stuck past the deadline: its worker goes anyway
+            worker.kill()
+
+    def _started(self, worker: _Worker) -> None:
+        with self._lock:
+            self._live.add(worker)
+            self.started += 1
+            closing = self._closing
+        if closing:  # too late to run anything: its start fails, and says so
+            worker.kill()
+
+    def _forget(self, worker: _Worker) -> None:
+        with self._lock:
+            self._live.discard(worker)
 
     def _dispatch(self) -> None:
         worker: _Worker | None = None
@@ -197,7 +270,13 @@ class WorkerPool:
                     continue
                 try:
                     if worker is None:
-                        worker = _Worker(self._protected, self._isolate, self._reference)
+                        worker = _Worker(
+                            self._protected,
+                            self._isolate,
+                            self._reference,
+                            started=self._started,
+                            ended=self._forget,
+                        )
                         self._levels.add(worker.isolation)
                     result = worker.run(job)
                     if result.leaked:  # nothing else may run where it left something behind
@@ -207,6 +286,9 @@ class WorkerPool:
                     job.future.set_result(result)
                 except WorkerStartFailed as problem:  # the project's fault, not the example's
                     worker = None
+                    if self._closing:  # killed by ``close`` while it started
+                        job.future.set_exception(CancelledError())
+                        continue
                     job.future.set_result(_not_started(job, str(problem)))
                 except TimeoutError:
                     if worker is not None:
@@ -214,6 +296,12 @@ class WorkerPool:
                     worker = None
                     job.future.set_result(_hung(job))
                 except Exception as exc:  # the future must get a result, or the build waits forever
+                    if self._closing:  # killed by ``close``: nobody waits for this result
+                        if worker is not None:
+                            worker.kill()
+                        worker = None
+                        job.future.set_exception(CancelledError())
+                        continue
                     exit_code = None
                     if worker is not None:
                         worker.kill()
@@ -222,7 +310,9 @@ class WorkerPool:
                     job.future.set_result(_crashed(job, exc, exit_code))
         finally:
             if worker is not None:
-                worker.stop()
+                cpu = worker.stop()
+                with self._lock:
+                    self.worker_cpu += cpu
 
 
 class WorkerFailed(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import select
 import signal
@@ -42,8 +43,55 @@ def _table() -> dict[int, tuple[int, str]]:
     return table
 
 
+@functools.cache
+def _children_listed() -> bool:
+    """Whether the kernel lists each thread's children in ``/proc`` (``CONFIG_PROC_CHILDREN``)."""
+    return (_PROC / "self" / "task" / str(os.getpid()) / "children").exists()
+
+
+def _children(pid: int) -> list[int]:
+    """The children of ``pid``, from its threads' ``children`` files.
+
+    A few small files, where the whole ``/proc`` table costs one file per process of the
+    machine: a worker looks for leftovers after every example.
+    """
+    try:
+        tasks = os.listdir(_PROC / str(pid) / "task")
+    except OSError:
+        return []
+    found: list[int] = []
+    for task in tasks:
+        try:
+            text = (_PROC / str(pid) / "task" / task / "children").read_text()
+        except OSError:  # the thread has just ended
+            continue
+        found += [int(child) for child in text.split()]
+    return found
+
+
+def _state(pid: int) -> str | None:
+    """``pid``'s state letter (``Z``: zombie), or None when it is gone."""
+    try:
+        return (_PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 def descendants(pid: int, *, exclude: frozenset[int] = frozenset()) -> list[int]:
     """Live (not zombie) descendants of ``pid``, except ``exclude`` (but their own descendants)."""
+    if not _children_listed():
+        return _descendants_from_table(pid, exclude)
+    found, pending = [], _children(pid)
+    while pending:
+        current = pending.pop()
+        pending.extend(_children(current))
+        state = _state(current)
+        if current not in exclude and state is not None and state != "Z":
+            found.append(current)
+    return sorted(found)
+
+
+def _descendants_from_table(pid: int, exclude: frozenset[int]) -> list[int]:
     table = _table()
     children: dict[int, list[int]] = {}
     for child, (parent, _) in table.items():
@@ -80,10 +128,23 @@ def kill_descendants(pid: int, *, exclude: frozenset[int] = frozenset()) -> None
 
 def reap_children(exclude: frozenset[int] = frozenset()) -> None:
     """Collect this process's dead children, so that none stays a zombie."""
-    for child, (parent, state) in _table().items():
-        if parent == os.getpid() and state == "Z" and child not in exclude:
+    if _children_listed():
+        children = _children(os.getpid())
+    else:
+        children = [child for child, (parent, _) in _table().items() if parent == os.getpid()]
+    for child in children:
+        if child not in exclude and _state(child) == "Z":
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(child, os.WNOHANG)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) process ``pid`` has used so far; 0.0 when it is gone."""
+    try:
+        fields = (_PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def kill_tree(pid: int) -> None:

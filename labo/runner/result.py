@@ -30,6 +30,12 @@ class RunResult:
     #: The approved transcript as read before the example ran (the example cannot approve
     #: itself by writing it); None when never approved. Not part of the JSON: read afresh.
     approved: str | None = None
+    #: What the run cost its worker (``make bench``): CPU seconds of the example and the lab
+    #: until its conversations ended, CPU seconds of the whole job (reset, checks and transcript
+    #: included), and the job's wall-clock seconds. Zero for a result that did not come from one.
+    cpu_run: float = 0.0
+    cpu_job: float = 0.0
+    busy: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -48,12 +54,14 @@ class RunResult:
             "error": self.error,
             "duration": self.duration,
             "leaked": self.leaked,
+            "cost": [self.cpu_run, self.cpu_job, self.busy],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:
         connections = {row[0]: ConnectionInfo(*row) for row in data["connections"]}
         events = [Event(*row) for row in data["events"]]
+        cost = data.get("cost") or (0.0, 0.0, 0.0)
         return cls(
             relative=data["relative"],
             source=data["source"],
@@ -62,4 +70,7 @@ class RunResult:
             error=data["error"],
             duration=data["duration"],
             leaked=data.get("leaked", False),
+            cpu_run=cost[0],
+            cpu_job=cost[1],
+            busy=cost[2],
         )

@@ -42,6 +42,20 @@ class BuildStats:
     #: The isolation the workers ran under (``labo.runner.isolation``); None if none ran.
     isolation: str | None = None
 
+    # What the examples cost (``make bench``): sums over the examples that ran in a worker.
+    #: CPU seconds of the examples themselves (with the lab answering them).
+    cpu_run: float = 0.0
+    #: CPU seconds of their whole jobs in the workers (reset, checks, transcript included).
+    cpu_job: float = 0.0
+    #: Wall-clock seconds the workers spent on jobs.
+    busy: float = 0.0
+    #: Workers started, and the CPU seconds they used in all (start and lab included).
+    workers: int = 0
+    worker_cpu: float = 0.0
+    #: ``time.perf_counter()`` when the first example was submitted and the last result came.
+    first_submit: float = 0.0
+    last_result: float = 0.0
+
     def summary(self) -> str:
         elapsed = time.perf_counter() - self.started
         isolation = f", isolation\u00a0: {self.isolation}" if self.isolation else ""
@@ -82,6 +96,8 @@ class ExampleService:
             future = self._futures.get(key)
             if future is not None:
                 return future
+            if not self.stats.first_submit:
+                self.stats.first_submit = time.perf_counter()
             cached = self._cached(example)
             if cached is not None:
                 future = Future()
@@ -116,14 +132,18 @@ class ExampleService:
             self.stats.unapproved.add(example.relative)
 
     def _account(self, future: Future[RunResult]) -> None:
-        if future.cancelled():
-            return
+        if future.cancelled() or future.exception() is not None:
+            return  # dropped when the service closed
         result = future.result()
         with self._lock:
             if result.from_cache:
                 self.stats.cached += 1
             else:
                 self.stats.ran += 1
+                self.stats.cpu_run += result.cpu_run
+                self.stats.cpu_job += result.cpu_job
+                self.stats.busy += result.busy
+                self.stats.last_result = time.perf_counter()
             if not result.ok:
                 self.stats.failed += 1
         if self.cache is not None and not result.from_cache:
@@ -138,6 +158,8 @@ class ExampleService:
         if pool is not None:
             pool.close()
             self.stats.isolation = pool.isolation()
+            self.stats.workers = pool.started
+            self.stats.worker_cpu = pool.worker_cpu
 
 
 def _existing(paths: Sequence[Path]) -> tuple[Path, ...]:
@@ -152,6 +174,8 @@ def _existing(paths: Sequence[Path]) -> tuple[Path, ...]:
 
 
 _current: ExampleService | None = None
+#: The figures of the last service stopped, for the benchmark (``bench/build_once.py``).
+last_stats: BuildStats | None = None
 _current_lock = threading.Lock()
 
 
@@ -179,11 +203,12 @@ def current(root: Path) -> ExampleService:
 
 
 def stop() -> ExampleService | None:
-    global _current
+    global _current, last_stats
     with _current_lock:
         service, _current = _current, None
     if service is not None:
         service.close()
+        last_stats = service.stats
     return service
 
 

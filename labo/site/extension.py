@@ -24,7 +24,7 @@ from labo.render.annotations import unexplained
 from labo.render.reference import ReferenceRun
 from labo.runner import approval, service
 from labo.runner.example import Example, ExampleError, resolve, title_of
-from labo.site import context
+from labo.site import context, deferred
 from labo.site.reference_tab import reference_run
 from labo.site.references import (
     BLOCK_NAME,
@@ -181,7 +181,11 @@ class ExempleExtension(BlocksExtension):
 
 
 def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple[str, str]:
-    """Run (or fetch) the example; return its anchor and HTML, or an error box after reporting."""
+    """Run (or fetch) the example; return its anchor and HTML, or an error box after reporting.
+
+    Under MkDocs (``labo.site.deferred`` active), the HTML is a placeholder: the example is
+    awaited and rendered when its page is filled, so that converting pages never waits for it.
+    """
     try:
         example = resolve(root, reference)
     except ExampleError as problem:
@@ -192,10 +196,30 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
         heading = f"Exemple en échec{_NB}: {example.relative}"
         return _unusable(line, example.relative, heading, str(problem))
     examples = service.current(root)
+    if not deferred.active():
+        return example.anchor, _finish(examples, example, title, timeout, line)[0]
+    page = context.page()
+
+    def produce() -> deferred.Rendered:
+        context.set_page(page)  # problems name the block's page and line, as they would now
+        try:
+            return _finish(examples, example, title, timeout, line)
+        finally:
+            context.set_page(None)
+
+    examples.submit(example, timeout)  # the hook did, unless the page came from elsewhere
+    return example.anchor, deferred.placeholder(produce)
+
+
+def _finish(
+    examples: service.ExampleService, example: Example, title: str, timeout: float, line: int
+) -> deferred.Rendered:
+    """Wait for the example's result: its HTML and light version, or an error box (reported)."""
     result = examples.result(example, timeout)
     problem = result.error
+    fresh = result.transcript.to_text() if result.ok else ""
     if result.ok:
-        problem = approval.compare_with(example, result.approved, result.transcript.to_text())
+        problem = approval.compare_with(example, result.approved, fresh)
         if problem is not None:
             examples.note_unapproved(example)
     if problem is not None:
@@ -208,7 +232,7 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
             # New or changed: the author reviews what the run produced without the terminal.
             produced=result.transcript if result.ok else None,
         )
-        return example.anchor, box
+        return box, deferred.light_version(title, problem)
     reference = reference_run(example)
     if reference.problem is not None:
         report(line, f"exemple {example.relative}", reference.problem)
@@ -223,7 +247,8 @@ def render_block(root: Path, reference: str, timeout: float, line: int) -> tuple
         carry_id=False,
         reference=reference,
     )
-    return example.anchor, html
+    seen_by_postfix = reference.transcript.to_text() if reference.transcript is not None else ""
+    return html, deferred.light_version(result.source, fresh, seen_by_postfix)
 
 
 def report_unexplained(

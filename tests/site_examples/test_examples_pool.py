@@ -135,3 +135,42 @@ def test_stopping_the_service_cancels_examples_not_started(
     queued = examples.submit(waiting, LIMIT_S)
     examples.close()
     assert queued.cancelled()
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    workers: set[int]  # the worker pids seen running the example
+    closing_s: float  # how long closing the service took
+    future_done: bool
+
+
+@pytest.fixture
+def interrupted(tmp_path: Path, no_current_service: None) -> Interrupted:
+    """A service closed while its worker runs an example with a long time limit."""
+    sleeper = resolve(tmp_path, write_example(tmp_path, "lent.py", SLEEPER))
+    examples = service.ExampleService(tmp_path, use_cache=False, workers=1)
+    running = examples.submit(sleeper, LONG_LIMIT_S)
+    deadline = time.monotonic() + LONG_LIMIT_S
+    while not (workers := _worker_pids()) and time.monotonic() < deadline:
+        time.sleep(SAMPLE_S)
+    started = time.monotonic()
+    examples.close()
+    return Interrupted(workers, time.monotonic() - started, running.done())
+
+
+#: Far longer than closing a service may take.
+LONG_LIMIT_S = 120.0
+
+
+def test_closing_the_service_mid_example_kills_and_reaps_its_worker(
+    interrupted: Interrupted,
+) -> None:
+    assert interrupted.workers
+    assert [pid for pid in interrupted.workers if not _gone(pid)] == []
+
+
+def test_closing_the_service_does_not_wait_for_a_running_example(
+    interrupted: Interrupted,
+) -> None:
+    assert interrupted.closing_s < 10.0
+    assert interrupted.future_done
