@@ -21,8 +21,9 @@ from xdist.scheduler import LoadScopeScheduling
 from labo import netmap
 from labo.lab import Lab
 
-#: Tests under these folders share session fixtures (the reference servers): one unit of work.
-ONE_UNIT_FOLDERS = ("tests/reference",)
+#: Tests under these folders share session fixtures (the reference servers; the site built for
+#: the browser): each folder is one unit of work.
+ONE_UNIT_FOLDERS = ("tests/reference", "tests/browser")
 
 
 def pytest_configure(config: pytest.Config) -> None:

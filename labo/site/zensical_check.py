@@ -34,6 +34,7 @@ PROJECT_FILES = (
     "docs",
     "includes",
     "hooks",
+    "overrides",
     "examples",
     "CONTRIBUTING.md",
     "README.md",

@@ -1,4 +1,9 @@
-"""Fixtures of the browser tests: one build, one server and one Chromium for the session."""
+"""Fixtures of the browser tests: one build and one server for the session, one Chromium a module.
+
+Chromium is stopped at the end of each module: Playwright's synchronous API keeps an event loop
+running in the main thread while it lives, and the other modules that the same test worker runs
+next (``asyncio.run`` in the lab's tests) must not find one.
+"""
 
 from __future__ import annotations
 
@@ -54,9 +59,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[playwright_api.Browser]:
-    """The one Chromium of the session: every test opens its own context in it."""
+    """The module's Chromium: every test opens its own context in it."""
     with playwright_api.sync_playwright() as playwright:
         executable = chromium_executable(playwright)
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)

@@ -13,6 +13,9 @@ from browser_session import DESKTOP, Visit, open_visit
 
 PAGES = page_paths()
 
+#: Every page visited, axe run on each: the browser tests are among the first units of work.
+pytestmark = pytest.mark.long_setup
+
 #: Pages whose examples show every kind of transcript line: numbered connections, TLS, badges.
 SPECIMENS = ["", "imap/"]
 
