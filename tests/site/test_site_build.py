@@ -60,6 +60,7 @@ def test_journey_diagram_is_inlined_with_its_title_and_description(site: Path, s
         if e.tag == "svg"
         and e.attrs.get("role") == "img"
         and "labo-diagram__svg" not in e.attrs.get("class", "")  # an example's « Schéma » tab
+        and "trajet-message-vertical" not in e.attrs.get("class", "")  # its phone variant
     ]
     assert len(diagrams) == 1
     tag_by_id = {e.attrs["id"]: e.tag for e in page.elements if "id" in e.attrs}
