@@ -1,13 +1,10 @@
 """A reader's gestures in a real browser: following the nav, switching tabs with the keyboard,
-searching in French, reading on a phone, landing on a page that does not exist."""
+reading on a phone, landing on a page that does not exist (searching: test_browser_search.py)."""
 
 from __future__ import annotations
 
 import pytest
 from browser_session import SUB_PATH, Visit
-
-#: Material's search results, each a link to a page or one of its sections.
-RESULT_LINKS = ".md-search-result__item > .md-search-result__link"
 
 #: The first example's tabs on the page that holds it (Code, Transcription, …).
 TABS = ".labo-run .tabbed-set"
@@ -37,36 +34,6 @@ def test_tab_focused_from_the_keyboard_shows_an_outline(visit: Visit) -> None:
     visit.page.keyboard.press("ArrowRight")
     label = visit.page.locator(f"{TABS} > .tabbed-labels > label:nth-child(2)").first
     assert label.evaluate("label => getComputedStyle(label).outlineStyle") == "solid"
-
-
-def search(visit: Visit, query: str) -> list[str]:
-    """The addresses of the results Material's search lists for ``query`` (typed by a reader)."""
-    visit.open("")
-    visit.page.click(".md-search__input")
-    visit.page.wait_for_function(  # the search worker has built its index
-        "() => !document.querySelector('.md-search-result__meta').textContent.trim()"
-        ".startsWith('Initialisation')"
-    )
-    visit.page.locator(".md-search__input").press_sequentially(query)  # Material reads keyup
-    visit.page.wait_for_function(  # « 1 document trouvé », « Aucun document trouvé »…
-        "() => document.querySelector('.md-search-result__meta').textContent.includes('trouvé')"
-    )
-    return [
-        link.get_attribute("href") or "" for link in visit.page.query_selector_all(RESULT_LINKS)
-    ]
-
-
-def test_search_finds_a_word_after_an_elided_article(visit: Visit) -> None:
-    # The POP3 page only writes « l’authentification », never the bare word.
-    assert any("pop3/" in result for result in search(visit, "authentification"))
-
-
-def test_search_without_accents_finds_the_pop3_page(visit: Visit) -> None:
-    assert any("pop3/" in result for result in search(visit, "releve"))
-
-
-def test_search_finds_words_that_only_transcripts_show(visit: Visit) -> None:
-    assert any("smtp/" in result for result in search(visit, "8BITMIME"))
 
 
 @pytest.mark.parametrize("path", ["", "trajet/", "ports/", "imap/"])
