@@ -26,19 +26,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from labo.render.error import BOX
+from labo.site.project import copy_project
 
 NB = "\u00a0"
-#: What a build reads (hooks/ too: mkdocs.yml names them; Zensical ignores them).
-PROJECT_FILES = (
-    "mkdocs.yml",
-    "docs",
-    "includes",
-    "hooks",
-    "overrides",
-    "examples",
-    "CONTRIBUTING.md",
-    "README.md",
-)
 DEFAULT_ZENSICAL = Path(".venv-zensical/bin/zensical")
 BUILD_TIMEOUT_S = 600
 
@@ -195,19 +185,6 @@ def build_with_mkdocs(root: Path, site_dir: Path) -> Build:
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)]
     return _run(command, root, env)
-
-
-def copy_project(root: Path, destination: Path) -> Path:
-    """The files a build reads, copied into ``destination`` (which must not exist yet)."""
-    destination.mkdir(parents=True)
-    for name in PROJECT_FILES:
-        source = root / name
-        if source.is_dir():
-            ignore = shutil.ignore_patterns("__pycache__")
-            shutil.copytree(source, destination / name, ignore=ignore)
-        elif source.is_file():
-            shutil.copy2(source, destination / name)
-    return destination
 
 
 def build_with_zensical(root: Path, zensical: Path, project: Path) -> Build:

@@ -203,35 +203,37 @@ def test_a_ctypes_connect_cannot_reach_a_loopback_listener_outside_the_lab(
     assert result.ok, result.error
 
 
+@pytest.fixture
+def unix_listener(tmp_path: Path) -> Iterator[str]:
+    """The path of a unix socket listening in this test's (shared) temporary directory."""
+    path = str(tmp_path / "ecoute.sock")
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(path)
+        listener.listen()
+        yield path
+
+
 @pytest.mark.skipif(not available(), reason="namespaces Linux indisponibles ici")
 def test_a_unix_socket_outside_the_project_is_out_of_reach(
-    pool: WorkerPool, project: Path, tmp_path: Path
+    pool: WorkerPool, project: Path, unix_listener: str
 ) -> None:
-    path = tmp_path / "ecoute.sock"
-    with socket.socket(socket.AF_UNIX) as listener:
-        listener.bind(str(path))
-        listener.listen()
-        body = (
-            "import socket\n"
-            "with socket.socket(socket.AF_UNIX) as client:\n"
-            f"    assert client.connect_ex({str(path)!r}) != 0, 'socket unix atteinte'\n"
-        )
-        result = run(pool, project, "unix_socket.py", body)
+    body = (
+        "import socket\n"
+        "with socket.socket(socket.AF_UNIX) as client:\n"
+        f"    assert client.connect_ex({unix_listener!r}) != 0, 'socket unix atteinte'\n"
+    )
+    result = run(pool, project, "unix_socket.py", body)
     assert result.ok, result.error
 
 
 @pytest.mark.skipif(not available(), reason="namespaces Linux indisponibles ici")
 def test_a_subprocess_cannot_reach_a_unix_socket_in_the_shared_temporary_directory(
-    pool: WorkerPool, project: Path, tmp_path: Path
+    pool: WorkerPool, project: Path, unix_listener: str
 ) -> None:
-    path = tmp_path / "ecoute.sock"
-    with socket.socket(socket.AF_UNIX) as listener:
-        listener.bind(str(path))
-        listener.listen()
-        code = f"import socket; socket.socket(socket.AF_UNIX).connect({str(path)!r})"
-        body = (
-            "import subprocess, sys\n"
-            f"assert subprocess.run([sys.executable, '-c', {code!r}]).returncode != 0\n"
-        )
-        result = run(pool, project, "unix_detour.py", body)
+    code = f"import socket; socket.socket(socket.AF_UNIX).connect({unix_listener!r})"
+    body = (
+        "import subprocess, sys\n"
+        f"assert subprocess.run([sys.executable, '-c', {code!r}]).returncode != 0\n"
+    )
+    result = run(pool, project, "unix_detour.py", body)
     assert result.ok, result.error

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from labo.runner import processes
+
 #: How long the processes get to appear, then to disappear: a deadline, not a pause.
 DEADLINE_S = 60.0
 
@@ -39,36 +41,8 @@ time.sleep(600)
 """
 
 
-def _table() -> dict[int, tuple[int, str, bytes]]:
-    """pid → (parent pid, state, command line) of every visible process."""
-    table = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        state, parent = stat.rsplit(")", 1)[1].split()[:2]
-        table[int(entry.name)] = (int(parent), state, command)
-    return table
-
-
-def _descendants(root: int) -> dict[int, bytes]:
-    table = _table()
-    found: dict[int, bytes] = {}
-    frontier = [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, (ppid, state, command) in table.items():
-            if ppid == parent and state != "Z" and pid not in found:
-                found[pid] = command
-                frontier.append(pid)
-    return found
-
-
 def _alive(pid: int) -> bool:
+    """A process with this pid runs (a zombie does not count)."""
     try:
         state = (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
@@ -102,10 +76,11 @@ def test_killing_the_parent_with_sigkill_ends_the_worker_and_its_example_process
     parent: subprocess.Popen[bytes],
 ) -> None:
     def sleep_started() -> bool:
-        return any(command.startswith(b"sleep") for command in _descendants(parent.pid).values())
+        found = processes.descendants(parent.pid)
+        return any(processes.describe(pid).startswith("sleep") for pid in found)
 
     assert _wait_for(sleep_started), "l'exemple n'a pas démarré son processus fils"
-    left_behind = list(_descendants(parent.pid))
+    left_behind = processes.descendants(parent.pid)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     assert _wait_for(lambda: not any(_alive(pid) for pid in left_behind)), [

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,22 +18,9 @@ from pathlib import Path
 import build_slots
 from build_slots import BuildSlot
 
+from labo.site import project as site_project
+
 REPO = Path(__file__).resolve().parents[2]
-
-#: What a build reads: the configuration, the pages, the shared snippets, the theme overrides
-#: (the 404 page), CONTRIBUTING.md and README.md (included by docs/contribuer.md and docs/labo.md).
-PROJECT_FILES = (
-    "mkdocs.yml",
-    "docs",
-    "includes",
-    "hooks",
-    "overrides",
-    "CONTRIBUTING.md",
-    "README.md",
-)
-
-#: Read by the build once pages run examples (examples and their approved transcripts).
-OPTIONAL_PROJECT_FILES = ("examples",)
 
 BUILD_TIMEOUT_S = 120
 
@@ -110,17 +96,7 @@ def build(project: Path, site_dir: Path) -> BuildResult:
 
 def copy_project(destination: Path) -> Path:
     """Copy what a build needs into ``destination`` (outside git: dates fall back to today)."""
-    destination.mkdir(parents=True, exist_ok=True)
-    optional = [name for name in OPTIONAL_PROJECT_FILES if (REPO / name).exists()]
-    for name in (*PROJECT_FILES, *optional):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy2(source, destination / name)
-    return destination
+    return site_project.copy_project(REPO, destination)
 
 
 #: The ``nav:`` section of mkdocs.yml, up to the next top-level key or the end of the file.
