@@ -1,10 +1,12 @@
 """What the browser tests share: which Chromium to launch, how the site is served, a visit.
 
 The site is built once, served by Python's own HTTP server on a free loopback port under a
-project sub-path, and every request the browser makes elsewhere is blocked and recorded, so a
-test can assert there was none. No browser is ever downloaded: the distribution's Chromium is
-used where it is installed (``/usr/bin/chromium``, as ``.ci/run`` installs it), else one that
-Playwright already has.
+project sub-path, and every request the browser makes elsewhere is recorded, so a test can
+assert there was none, and blocked by Chromium itself (``chromium_args``): no name is resolved
+but 127.0.0.1, and any other address goes to a loopback "proxy" that refuses connections.
+Chromium blocks in its network stack, so no request waits for the test's Python to let it go.
+No browser is ever downloaded: the distribution's Chromium is used where it is installed
+(``/usr/bin/chromium``, as ``.ci/run`` installs it), else one that Playwright already has.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import http.server
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +34,30 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+
+
+def chromium_args(refusing_port: int) -> list[str]:
+    """``CHROMIUM_ARGS``, and what keeps every request on the loopback.
+
+    No host name resolves but 127.0.0.1, where the site is, so not even a DNS query leaves; and
+    every address but the loopback's (which Chromium never sends to a proxy) goes through a
+    proxy at ``127.0.0.1:refusing_port``, a port the caller holds without listening: an IP
+    address written in a page is refused there too.
+    """
+    return [
+        *CHROMIUM_ARGS,
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        f"--proxy-server=http://127.0.0.1:{refusing_port}",
+    ]
+
+
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port bound and never listened on: every connection to it is refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
 
 #: Where Debian and Ubuntu install Chromium; ``CHROMIUM`` names another executable.
 DISTRIBUTION_CHROMIUM = "/usr/bin/chromium"
@@ -89,18 +116,15 @@ def open_visit(browser: playwright_api.Browser, base_url: str, **options: Any) -
     visit = Visit(context.new_page(), base_url)
     site = urlsplit(base_url).netloc
 
-    def only_the_site(route: playwright_api.Route) -> None:
-        if urlsplit(route.request.url).netloc == site:
-            route.continue_()
-        else:
-            visit.outside_requests.append(route.request.url)
-            route.abort()
+    def record(request: playwright_api.Request) -> None:
+        if urlsplit(request.url).netloc != site and not request.url.startswith(_LOCAL):
+            visit.outside_requests.append(request.url)
 
     def console(message: playwright_api.ConsoleMessage) -> None:
         if message.type == "error":
             visit.console_errors.append(message.text)
 
-    context.route("**/*", only_the_site)
+    context.on("request", record)
     visit.page.on("console", console)
     visit.page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
     try:
@@ -108,6 +132,9 @@ def open_visit(browser: playwright_api.Browser, base_url: str, **options: Any) -
     finally:
         context.close()
 
+
+#: Addresses that never leave the browser: the page's own data and blobs.
+_LOCAL = ("data:", "blob:", "about:")
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {
