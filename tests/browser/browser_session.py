@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import browser_axe
 import pytest
 from playwright import sync_api as playwright_api
 
@@ -80,13 +81,15 @@ def chromium_executable(playwright: playwright_api.Playwright) -> str | None:
 
 
 #: The project sub-path the site is served under, as GitHub Pages serves a project's site.
-SUB_PATH = "/depot/"
+SUB_PATH = browser_axe.SUB_PATH
 
 
 class SubPathHandler(http.server.SimpleHTTPRequestHandler):
     """Serves the built site under ``SUB_PATH`` only, quietly."""
 
     def translate_path(self, path: str) -> str:
+        if path == SUB_PATH + browser_axe.AXE_PATH:  # the tests' own copy, not a file of the site
+            return str(browser_axe.AXE_SCRIPT)
         if not path.startswith(SUB_PATH):
             return str(Path(self.directory) / "introuvable" / "ailleurs")
         return super().translate_path("/" + path.removeprefix(SUB_PATH))
@@ -97,7 +100,7 @@ class SubPathHandler(http.server.SimpleHTTPRequestHandler):
 
 @dataclass
 class Visit:
-    """A fresh browser context on the site, and what it tried to do that a test may refuse."""
+    """A fresh page on the site, and what it tried to do that a test may refuse."""
 
     page: playwright_api.Page
     base_url: str
@@ -109,28 +112,59 @@ class Visit:
         self.page.goto(self.base_url + path, wait_until="load")
 
 
+class Reader:
+    """One browser context for visits made one after the other, as a reader's browser: its
+    HTTP cache and compiled scripts are kept from one page to the next, which spares the
+    browser most of a page's work after the first.
+    """
+
+    def __init__(self, context: playwright_api.BrowserContext, base_url: str) -> None:
+        self.context = context
+        self.base_url = base_url
+        self._site = urlsplit(base_url).netloc
+        self._current: Visit | None = None
+        context.on("request", self._record)
+
+    def _record(self, request: playwright_api.Request) -> None:
+        """Every request leaving the site, for the visit under way (workers' included)."""
+        url = request.url
+        if self._current and urlsplit(url).netloc != self._site and not url.startswith(_LOCAL):
+            self._current.outside_requests.append(url)
+
+    @contextlib.contextmanager
+    def visit(self) -> Iterator[Visit]:
+        """A new page in the context, closed afterwards."""
+        visit = Visit(self.context.new_page(), self.base_url)
+
+        def console(message: playwright_api.ConsoleMessage) -> None:
+            if message.type == "error":
+                visit.console_errors.append(message.text)
+
+        visit.page.on("console", console)
+        visit.page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
+        self._current = visit
+        try:
+            yield visit
+        finally:
+            self._current = None
+            visit.page.close()
+
+
 @contextlib.contextmanager
-def open_visit(browser: playwright_api.Browser, base_url: str, **options: Any) -> Iterator[Visit]:
+def open_reader(browser: playwright_api.Browser, base_url: str, **options: Any) -> Iterator[Reader]:
     """A new browser context on the site, closed afterwards; ``options`` as Playwright takes."""
     context = browser.new_context(**options)
-    visit = Visit(context.new_page(), base_url)
-    site = urlsplit(base_url).netloc
-
-    def record(request: playwright_api.Request) -> None:
-        if urlsplit(request.url).netloc != site and not request.url.startswith(_LOCAL):
-            visit.outside_requests.append(request.url)
-
-    def console(message: playwright_api.ConsoleMessage) -> None:
-        if message.type == "error":
-            visit.console_errors.append(message.text)
-
-    context.on("request", record)
-    visit.page.on("console", console)
-    visit.page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
     try:
-        yield visit
+        yield Reader(context, base_url)
     finally:
         context.close()
+
+
+@contextlib.contextmanager
+def open_visit(browser: playwright_api.Browser, base_url: str, **options: Any) -> Iterator[Visit]:
+    """A visit in a browser context of its own, closed afterwards."""
+    with open_reader(browser, base_url, **options) as reader, reader.visit() as visit:
+        yield visit
 
 
 #: Addresses that never leave the browser: the page's own data and blobs.

@@ -11,13 +11,13 @@ changes colours only: on the specimens, axe checks the examples' contrast in it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 from browser_axe import Violation, run_axe, show_all_panels
 from browser_pages import page_paths
-from browser_session import DESKTOP, Visit, open_visit
+from browser_session import DESKTOP, Reader, open_reader
 from playwright import sync_api as playwright_api
 
 PAGES = page_paths()
@@ -31,6 +31,8 @@ SPECIMENS = ["", "imap/"]
 #: Outside addresses a page might name: a host name, and an IP address that needs no lookup
 #: (192.0.2.1: TEST-NET-1, reserved for documentation, RFC 5737).
 OUTSIDE = ["http://example.net/labo-verification.png", "http://192.0.2.1/labo-verification.png"]
+#: How Chromium fails such a request: its proxy refused it, or the name did not resolve.
+REFUSED = ("net::ERR_PROXY_CONNECTION_FAILED", "net::ERR_NAME_NOT_RESOLVED")
 
 
 #: Every example's content removed, its box (and anchor) kept.
@@ -49,16 +51,27 @@ class Report:
 
 
 @pytest.fixture(scope="module")
-def report(browser: playwright_api.Browser, base_url: str) -> Callable[[str, str], Report]:
+def readers(browser: playwright_api.Browser, base_url: str) -> Iterator[dict[str, Reader]]:
+    """One browser context per colour scheme, for every page the module visits in it."""
+    with (
+        open_reader(browser, base_url, **DESKTOP, color_scheme="light") as light,
+        open_reader(browser, base_url, **DESKTOP, color_scheme="dark") as dark,
+    ):
+        yield {"light": light, "dark": dark}
+
+
+@pytest.fixture(scope="module")
+def report(readers: dict[str, Reader]) -> Callable[..., Report]:
     """Visit a page once per scheme asked for, and keep what each test asks about it."""
     reports: dict[tuple[str, str], Report] = {}
 
     def visit_once(path: str, scheme: str = "light") -> Report:
         if (path, scheme) not in reports:
-            with open_visit(browser, base_url, **DESKTOP, color_scheme=scheme) as visit:
+            with readers[scheme].visit() as visit:
                 visit.open(path)
-                show_all_panels(visit.page)
-                if path not in SPECIMENS:
+                if path in SPECIMENS:
+                    show_all_panels(visit.page)
+                else:
                     visit.page.evaluate(EMPTY_EXAMPLES)
                 if scheme == "light":
                     violations = run_axe(visit.page)
@@ -97,12 +110,12 @@ def test_examples_reach_aa_contrast_in_the_dark_scheme(
 
 
 @pytest.mark.parametrize("url", OUTSIDE)
-def test_outside_address_in_a_page_is_recorded_and_never_fetched(visit: Visit, url: str) -> None:
-    visit.open("404.html")
-    with visit.page.expect_event("requestfailed") as failed:
-        visit.page.evaluate("url => { new Image().src = url; }", url)
-    assert failed.value.url == url and visit.outside_requests == [url]
-    assert failed.value.failure in (
-        "net::ERR_PROXY_CONNECTION_FAILED",
-        "net::ERR_NAME_NOT_RESOLVED",
-    )
+def test_outside_address_in_a_page_is_recorded_and_never_fetched(
+    readers: dict[str, Reader], url: str
+) -> None:
+    with readers["light"].visit() as visit:
+        visit.open("404.html")
+        with visit.page.expect_event("requestfailed") as failed:
+            visit.page.evaluate("url => { new Image().src = url; }", url)
+    assert visit.outside_requests == [url]
+    assert failed.value.url == url and failed.value.failure in REFUSED
