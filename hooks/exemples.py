@@ -20,6 +20,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.utils import CountHandler
 from mkdocs.utils.meta import get_data
 
+from labo.render.annotations.tips import page_once
 from labo.runner import service
 from labo.runner.example import ExampleError, resolve
 from labo.site import context, deferred
@@ -123,7 +124,8 @@ def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
-    return deferred.fill_for_page(output)
+    """The page with its examples, each tooltip's text kept once (``annotations.tips``)."""
+    return page_once(deferred.fill_for_page(output))
 
 
 def on_post_build(config: Any) -> None:

@@ -1,10 +1,12 @@
 """What the browser tests share: which Chromium to launch, how the site is served, a visit.
 
 The site is built once, served by Python's own HTTP server on a free loopback port under a
-project sub-path, and every request the browser makes elsewhere is blocked and recorded, so a
-test can assert there was none. No browser is ever downloaded: the distribution's Chromium is
-used where it is installed (``/usr/bin/chromium``, as ``.ci/run`` installs it), else one that
-Playwright already has.
+project sub-path, and every request the browser makes elsewhere is recorded, so a test can
+assert there was none, and blocked by Chromium itself (``chromium_args``): no name is resolved
+but 127.0.0.1, and any other address goes to a loopback "proxy" that refuses connections.
+Chromium blocks in its network stack, so no request waits for the test's Python to let it go.
+No browser is ever downloaded: the distribution's Chromium is used where it is installed
+(``/usr/bin/chromium``, as ``.ci/run`` installs it), else one that Playwright already has.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import contextlib
 import http.server
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import browser_axe
 import pytest
 from playwright import sync_api as playwright_api
 
@@ -31,6 +35,30 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+
+
+def chromium_args(refusing_port: int) -> list[str]:
+    """``CHROMIUM_ARGS``, and what keeps every request on the loopback.
+
+    No host name resolves but 127.0.0.1, where the site is, so not even a DNS query leaves; and
+    every address but the loopback's (which Chromium never sends to a proxy) goes through a
+    proxy at ``127.0.0.1:refusing_port``, a port the caller holds without listening: an IP
+    address written in a page is refused there too.
+    """
+    return [
+        *CHROMIUM_ARGS,
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        f"--proxy-server=http://127.0.0.1:{refusing_port}",
+    ]
+
+
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port bound and never listened on: every connection to it is refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
 
 #: Where Debian and Ubuntu install Chromium; ``CHROMIUM`` names another executable.
 DISTRIBUTION_CHROMIUM = "/usr/bin/chromium"
@@ -53,13 +81,15 @@ def chromium_executable(playwright: playwright_api.Playwright) -> str | None:
 
 
 #: The project sub-path the site is served under, as GitHub Pages serves a project's site.
-SUB_PATH = "/depot/"
+SUB_PATH = browser_axe.SUB_PATH
 
 
 class SubPathHandler(http.server.SimpleHTTPRequestHandler):
     """Serves the built site under ``SUB_PATH`` only, quietly."""
 
     def translate_path(self, path: str) -> str:
+        if path == SUB_PATH + browser_axe.AXE_PATH:  # the tests' own copy, not a file of the site
+            return str(browser_axe.AXE_SCRIPT)
         if not path.startswith(SUB_PATH):
             return str(Path(self.directory) / "introuvable" / "ailleurs")
         return super().translate_path("/" + path.removeprefix(SUB_PATH))
@@ -70,7 +100,7 @@ class SubPathHandler(http.server.SimpleHTTPRequestHandler):
 
 @dataclass
 class Visit:
-    """A fresh browser context on the site, and what it tried to do that a test may refuse."""
+    """A fresh page on the site, and what it tried to do that a test may refuse."""
 
     page: playwright_api.Page
     base_url: str
@@ -82,32 +112,63 @@ class Visit:
         self.page.goto(self.base_url + path, wait_until="load")
 
 
+class Reader:
+    """One browser context for visits made one after the other, as a reader's browser: its
+    HTTP cache and compiled scripts are kept from one page to the next, which spares the
+    browser most of a page's work after the first.
+    """
+
+    def __init__(self, context: playwright_api.BrowserContext, base_url: str) -> None:
+        self.context = context
+        self.base_url = base_url
+        self._site = urlsplit(base_url).netloc
+        self._current: Visit | None = None
+        context.on("request", self._record)
+
+    def _record(self, request: playwright_api.Request) -> None:
+        """Every request leaving the site, for the visit under way (workers' included)."""
+        url = request.url
+        if self._current and urlsplit(url).netloc != self._site and not url.startswith(_LOCAL):
+            self._current.outside_requests.append(url)
+
+    @contextlib.contextmanager
+    def visit(self) -> Iterator[Visit]:
+        """A new page in the context, closed afterwards."""
+        visit = Visit(self.context.new_page(), self.base_url)
+
+        def console(message: playwright_api.ConsoleMessage) -> None:
+            if message.type == "error":
+                visit.console_errors.append(message.text)
+
+        visit.page.on("console", console)
+        visit.page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
+        self._current = visit
+        try:
+            yield visit
+        finally:
+            self._current = None
+            visit.page.close()
+
+
 @contextlib.contextmanager
-def open_visit(browser: playwright_api.Browser, base_url: str, **options: Any) -> Iterator[Visit]:
+def open_reader(browser: playwright_api.Browser, base_url: str, **options: Any) -> Iterator[Reader]:
     """A new browser context on the site, closed afterwards; ``options`` as Playwright takes."""
     context = browser.new_context(**options)
-    visit = Visit(context.new_page(), base_url)
-    site = urlsplit(base_url).netloc
-
-    def only_the_site(route: playwright_api.Route) -> None:
-        if urlsplit(route.request.url).netloc == site:
-            route.continue_()
-        else:
-            visit.outside_requests.append(route.request.url)
-            route.abort()
-
-    def console(message: playwright_api.ConsoleMessage) -> None:
-        if message.type == "error":
-            visit.console_errors.append(message.text)
-
-    context.route("**/*", only_the_site)
-    visit.page.on("console", console)
-    visit.page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
     try:
-        yield visit
+        yield Reader(context, base_url)
     finally:
         context.close()
 
+
+@contextlib.contextmanager
+def open_visit(browser: playwright_api.Browser, base_url: str, **options: Any) -> Iterator[Visit]:
+    """A visit in a browser context of its own, closed afterwards."""
+    with open_reader(browser, base_url, **options) as reader, reader.visit() as visit:
+        yield visit
+
+
+#: Addresses that never leave the browser: the page's own data and blobs.
+_LOCAL = ("data:", "blob:", "about:")
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {

@@ -21,14 +21,15 @@ if str(SITE_TESTS) not in sys.path:
     sys.path.insert(0, str(SITE_TESTS))
 
 from browser_session import (  # noqa: E402
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     SUB_PATH,
     SubPathHandler,
     Visit,
+    chromium_args,
     chromium_executable,
     open_visit,
+    refusing_port,
 )
 from playwright import sync_api as playwright_api  # noqa: E402
 from site_build import REPO, build  # noqa: E402
@@ -62,9 +63,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[playwright_api.Browser]:
     """The module's Chromium: every test opens its own context in it."""
-    with playwright_api.sync_playwright() as playwright:
+    with playwright_api.sync_playwright() as playwright, refusing_port() as port:
         executable = chromium_executable(playwright)
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=executable, args=chromium_args(port))
         yield launched
         launched.close()
 

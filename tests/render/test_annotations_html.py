@@ -8,6 +8,7 @@ import html.parser
 import re
 
 import pytest
+from test_annotations_tips import read_sheets
 
 from labo.render.transcript import render_transcript
 from labo.wire.transcript import Recorder, Transcript
@@ -41,6 +42,15 @@ class Elements(html.parser.HTMLParser):
         return [attrs for _, attrs in self.tags if name in attrs.get("class", "").split()]
 
 
+def tips(fragment: str) -> list[dict[str, str]]:
+    """Each token's attributes, with the text its key's rule gives it as ``tip``."""
+    texts = read_sheets(fragment)
+    return [
+        {**attrs, "tip": texts[attrs["data-t"]]}
+        for attrs in Elements(fragment).with_class("labo-tok")
+    ]
+
+
 def smtp(*lines: str) -> Transcript:
     recorder = Recorder()
     number = recorder.open("smtp", "MTA d’example.com", "mx.example.org", 25)
@@ -63,14 +73,19 @@ def fragment() -> str:
 
 
 def test_a_token_carries_its_explanation_and_source(fragment: str) -> None:
-    tips = [attrs["data-tip"] for attrs in Elements(fragment).with_class("labo-tok")]
-    assert any(tip.startswith("Ouvre une transaction") for tip in tips)
-    assert any(tip.endswith("— RFC 5321 §4.1.1.2") for tip in tips)
+    shown = [attrs["tip"] for attrs in tips(fragment)]
+    assert any(tip.startswith("Ouvre une transaction") for tip in shown)
+    assert any(tip.endswith("— RFC 5321 §4.1.1.2") for tip in shown)
+
+
+def test_each_explanation_is_written_once_in_the_block(fragment: str) -> None:
+    tokens = tips(fragment)
+    assert len({attrs["data-t"] for attrs in tokens}) < len(tokens)  # the two 250 share one
+    assert fragment.count("Action effectuée") == 2  # its lexicon entry and its rule
 
 
 def test_each_explanation_is_in_the_tab_order_once(fragment: str) -> None:
-    tokens = Elements(fragment).with_class("labo-tok")
-    replies = [attrs["tabindex"] for attrs in tokens if attrs["data-tip"].startswith("Action")]
+    replies = [attrs["tabindex"] for attrs in tips(fragment) if attrs["tip"].startswith("Action")]
     assert replies == ["0", "-1"]  # the two 250: tap or click still focuses the second
 
 
@@ -111,9 +126,7 @@ def test_a_line_keeps_its_escaping_around_tokens() -> None:
 
 def test_an_unexplained_token_stays_plain_text() -> None:
     fragment = render_transcript(smtp("C: XYZZY maintenant"), block_id=BLOCK)
-    assert "XYZZY" not in "".join(
-        html.unescape(attrs["data-tip"]) for attrs in Elements(fragment).with_class("labo-tok")
-    )
+    assert "XYZZY" not in "".join(attrs["tip"] for attrs in tips(fragment))
     assert re.search(r"C:</span> XYZZY maintenant", fragment)
 
 
@@ -122,8 +135,8 @@ def test_an_acronym_is_expanded_before_its_explanation() -> None:
     number = recorder.open("pop3s", "client", "pop.example.org", 995)
     recorder.line(number, "client", b"UIDL")
     fragment = render_transcript(recorder.snapshot(), block_id=BLOCK)
-    _service, command = Elements(fragment).with_class("labo-tok")
-    assert command["data-tip"].startswith(f"Unique ID Listing{NB}: Liste l’identifiant")
+    _service, command = tips(fragment)
+    assert command["tip"].startswith(f"Unique ID Listing{NB}: Liste l’identifiant")
 
 
 def test_annotated_rendering_is_deterministic(fragment: str) -> None:

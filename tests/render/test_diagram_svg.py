@@ -138,7 +138,7 @@ def test_the_diagram_scrolls_in_a_focusable_named_box() -> None:
     fragment = block(DNS)
     match = re.search(r'<div class="labo-diagram__scroll"([^>]*)>\s*<svg', fragment)
     assert match is not None
-    assert 'tabindex="0"' in match[1] and 'role="region"' in match[1]
+    assert 'tabindex="0"' in match[1] and 'role="group"' in match[1]
     assert 'aria-label="Schéma de séquence' in match[1]
 
 

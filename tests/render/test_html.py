@@ -514,7 +514,11 @@ def test_fragments_run_nothing_and_load_nothing() -> None:
         + render_error(title="Échec", message=HOSTILE, anchor="exemple-casse")
     )
     nodes = list(tree.walk())
-    assert {node.tag for node in nodes}.isdisjoint({"script", "style", "link", "img", "iframe"})
+    assert {node.tag for node in nodes}.isdisjoint({"script", "link", "img", "iframe"})
+    # The only styles are the tooltips' texts (labo.render.annotations.tips): they load nothing.
+    sheets = [node for node in nodes if node.tag == "style"]
+    assert sheets and all("data-labo-tips" in node.attrs for node in sheets)
+    assert not [node for node in sheets if "url(" in node.text() or "@import" in node.text()]
     assert not [name for node in nodes for name in node.attrs if name.startswith("on")]
     # Links go to the page itself, or to a norm (the lexicon's RFC sections): nothing is loaded.
     links = [node.attrs["href"] for node in nodes if "href" in node.attrs]

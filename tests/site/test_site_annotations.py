@@ -128,3 +128,13 @@ def test_every_annotation_points_to_one_lexicon_entry_of_its_page(
             if "labo-tok" in element.attrs.get("class", "")
         }
         assert [target for target in described if ids[target] != 1] == [], name
+
+
+def test_every_token_on_a_page_finds_its_explanation_in_exactly_one_rule(
+    pages_with_transcripts: dict[str, str],
+) -> None:
+    for name, text in pages_with_transcripts.items():
+        keys = set(re.findall(r'class="labo-tok"[^>]* data-t="(\w+)"', text))
+        rules = Counter(re.findall(r"(?:^|<style data-labo-tips>)\[data-t=(\w+)\]", text, re.M))
+        assert keys and {key: rules[key] for key in keys} == dict.fromkeys(keys, 1), name
+        assert set(rules) == keys, name

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import yaml
@@ -83,6 +83,14 @@ class Catalogue:
             if entry is not None:
                 return entry
         return None
+
+    @cached_property
+    def _numbers(self) -> dict[Entry, int]:
+        return {entry: number for number, entry in enumerate(self.entries.values(), 1)}
+
+    def short_key(self, entry: Entry) -> str:
+        """``e42``: a name for ``entry`` that is short enough to repeat on every token."""
+        return f"e{self._numbers[entry]}"
 
     def by_key(self, key: str) -> list[Entry]:
         """Every entry, of any protocol or kind, for ``key`` (the glossary's view)."""

@@ -1,11 +1,12 @@
 """Annotated transcript lines, and the lexicon that goes with them.
 
-A token becomes ``<span class="labo-tok" tabindex=… aria-describedby=… data-tip=…>``:
+A token becomes ``<span class="labo-tok" tabindex=… aria-describedby=… data-t=…>``:
 
 - sighted readers see the explanation on hover, on keyboard focus and on tap (a tap focuses an
-  element with a ``tabindex``), drawn by ``labo.css`` from ``data-tip``: generated content,
-  so it is neither selected nor copied with the transcript (the copy button copies
-  ``data-copy`` anyway);
+  element with a ``tabindex``): generated content, given by the rule of the token's key in the
+  ``<style>`` that ends the lexicon (``tips``), so it is neither selected nor copied with the
+  transcript (the copy button copies ``data-copy`` anyway), and each explanation is written
+  once, not on every token;
 - screen readers read the lexicon entry the token points to (``aria-describedby``);
 - the lexicon, folded under the transcript, lists each explanation once with its RFC link;
   it is left out of the search index (``data-search-exclude``), which has the transcript.
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from labo.render.annotations.catalogue import Catalogue, Entry
+from labo.render.annotations.tips import KEY, sheet
 from labo.render.annotations.tokens import Token
 from labo.render.escape import attribute, inline, text
 from labo.wire.transcript import Event
@@ -70,7 +72,7 @@ class Annotator:
         return (
             f'<span class="{TOKEN}" tabindex="{0 if first else -1}"'
             f' aria-describedby="{attribute(self._ids[entry])}"'
-            f' data-tip="{attribute(entry.tip)}">{text(shown)}</span>'
+            f' {KEY}="{self._known.short_key(entry)}">{text(shown)}</span>'
         )
 
     def lexicon(self) -> str:
@@ -88,8 +90,11 @@ class Annotator:
         return (
             f'<details class="{LEXICON}" data-search-exclude>'
             f"<summary>Lexique de la transcription\u00a0: {count} {noun}</summary>"
-            f"<dl>{items}</dl></details>"
+            f"<dl>{items}</dl>{self._sheet()}</details>"
         )
+
+    def _sheet(self) -> str:
+        return sheet((self._known.short_key(entry), entry.tip) for entry in self._ids)
 
 
 def _expansion(entry: Entry) -> str:

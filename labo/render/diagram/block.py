@@ -1,8 +1,9 @@
 """The « Schéma » tab: a legend, the SVG in a box that scrolls sideways, and the text alternative.
 
 The box is focusable and named, so a keyboard can scroll it and a screen reader can tell what it
-holds. The whole block is left out of the site search (``data-search-exclude``): the same words are
-in the « Transcription » tab, where a search result is readable.
+holds; it is a group, not a landmark region, since a page holds a dozen of them by one name.
+The whole block is left out of the site search (``data-search-exclude``): the same words are in
+the « Transcription » tab, where a search result is readable.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def render_diagram(transcript: Transcript, *, block_id: str) -> str:
     return (
         f'<div id="{attribute(block_id)}" class="{BLOCK}" data-search-exclude>\n'
         f'<p class="{BLOCK}__legend">{text(LEGEND)}</p>\n'
-        f'<div class="{BLOCK}__scroll" tabindex="0" role="region"'
+        f'<div class="{BLOCK}__scroll" tabindex="0" role="group"'
         f' aria-label="{attribute(SCROLL_LABEL)}">\n{svg}\n</div>\n'
         f'<ol class="{BLOCK}__steps">{steps}</ol>\n'
         "</div>"
