@@ -92,15 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="EXEMPLE",
         help=f"exemples à exécuter (tous par défaut), par exemple {EXAMPLE}",
     )
-    run.add_argument(
-        "--délai",
-        dest="timeout",
-        metavar="SECONDES",
-        type=_timeout,
-        default=DEFAULT_TIMEOUT,
-        help=_TIMEOUT_HELP,
-    )
-    run.add_argument("--reference", action="store_true", help=_REFERENCE_HELP)
+    _add_run_options(run)
     bless = commands.add_parser(
         "bless",
         help="approuve les transcriptions (toutes par défaut)",
@@ -110,15 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     bless.add_argument(
         "examples", nargs="*", metavar="EXEMPLE", help="exemples à approuver (tous par défaut)"
     )
-    bless.add_argument(
-        "--délai",
-        dest="timeout",
-        metavar="SECONDES",
-        type=_timeout,
-        default=DEFAULT_TIMEOUT,
-        help=_TIMEOUT_HELP,
-    )
-    bless.add_argument("--reference", action="store_true", help=_REFERENCE_HELP)
+    _add_run_options(bless)
     serve = commands.add_parser(
         "serve",
         help="sert le labo à de vrais clients (curl, openssl…)",
@@ -234,6 +218,19 @@ def _bless(root: Path, references: list[str], timeout: float) -> int:
 _REFERENCE_HELP = (
     "contre Postfix et Dovecot (serveurs de référence), transcriptions *.reference.txt"
 )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``run`` and ``bless`` share: the time limit and the reference servers."""
+    parser.add_argument(
+        "--délai",
+        dest="timeout",
+        metavar="SECONDES",
+        type=_timeout,
+        default=DEFAULT_TIMEOUT,
+        help=_TIMEOUT_HELP,
+    )
+    parser.add_argument("--reference", action="store_true", help=_REFERENCE_HELP)
 
 
 def _reference(root: Path, references: list[str], *, bless: bool) -> int:
