@@ -21,9 +21,10 @@ from xdist.scheduler import LoadScopeScheduling
 from labo import netmap
 from labo.lab import Lab
 
-#: Tests under these folders share session fixtures (the reference servers; the site built for
-#: the browser): each folder is one unit of work.
-ONE_UNIT_FOLDERS = ("tests/reference", "tests/browser")
+#: Tests under these folders share session fixtures (the reference servers): each folder is one
+#: unit of work. (The site the site and browser tests read is built once per run for every
+#: worker: tests/site/shared_site.py.)
+ONE_UNIT_FOLDERS = ("tests/reference",)
 
 
 def pytest_configure(config: pytest.Config) -> None:

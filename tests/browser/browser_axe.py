@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from shared_site import SITE_URL
 
 AXE_SCRIPT = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 #: Where the tests' server (``browser_session``) serves it, under the site's sub-path.
-SUB_PATH = "/depot/"
+SUB_PATH = urlsplit(SITE_URL).path
 AXE_PATH = "__tests__/axe.min.js"
 
 

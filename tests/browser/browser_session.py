@@ -1,12 +1,13 @@
 """What the browser tests share: which Chromium to launch, how the site is served, a visit.
 
-The site is built once, served by Python's own HTTP server on a free loopback port under a
-project sub-path, and every request the browser makes elsewhere is recorded, so a test can
-assert there was none, and blocked by Chromium itself (``chromium_args``): no name is resolved
-but 127.0.0.1, and any other address goes to a loopback "proxy" that refuses connections.
-Chromium blocks in its network stack, so no request waits for the test's Python to let it go.
-No browser is ever downloaded: the distribution's Chromium is used where it is installed
-(``/usr/bin/chromium``, as ``.ci/run`` installs it), else one that Playwright already has.
+The site is built once per run (``shared_site``) for ``http://labo.test/depot/``, served by
+Python's own HTTP server on a free loopback port, and Chromium resolves ``labo.test`` to that
+port and nothing else (``chromium_args``): every other name fails to resolve, and any other
+address goes to a loopback "proxy" that refuses connections. Every request the browser makes
+elsewhere is recorded too, so a test can assert there was none. Chromium blocks in its network
+stack, so no request waits for the test's Python to let it go. No browser is ever downloaded:
+the distribution's Chromium is used where it is installed (``/usr/bin/chromium``, as
+``.ci/run`` installs it), else one that Playwright already has.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 import browser_axe
 import pytest
 from playwright import sync_api as playwright_api
+from shared_site import SITE_URL
 
 #: Chromium's switches for a quiet headless run: no sandbox (CI runs as root), no GPU, and none
 #: of the background traffic (updates, field trials) that would leave the loopback.
@@ -37,18 +39,21 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chromium_args(refusing_port: int) -> list[str]:
+def chromium_args(refusing_port: int, site_port: int) -> list[str]:
     """``CHROMIUM_ARGS``, and what keeps every request on the loopback.
 
-    No host name resolves but 127.0.0.1, where the site is, so not even a DNS query leaves; and
-    every address but the loopback's (which Chromium never sends to a proxy) goes through a
-    proxy at ``127.0.0.1:refusing_port``, a port the caller holds without listening: an IP
-    address written in a page is refused there too.
+    ``SITE_HOST`` resolves to the site's server at ``127.0.0.1:site_port`` and no other host
+    name resolves (but 127.0.0.1), so not even a DNS query leaves; every other address but the
+    loopback's (which Chromium never sends to a proxy) goes through a proxy at
+    ``127.0.0.1:refusing_port``, a port the caller holds without listening: an IP address
+    written in a page is refused there too.
     """
     return [
         *CHROMIUM_ARGS,
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        f"--host-resolver-rules=MAP {SITE_HOST} 127.0.0.1:{site_port},"
+        " MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         f"--proxy-server=http://127.0.0.1:{refusing_port}",
+        f"--proxy-bypass-list={SITE_HOST}",
     ]
 
 
@@ -82,6 +87,8 @@ def chromium_executable(playwright: playwright_api.Playwright) -> str | None:
 
 #: The project sub-path the site is served under, as GitHub Pages serves a project's site.
 SUB_PATH = browser_axe.SUB_PATH
+#: The site's host name, as the browser asks for it.
+SITE_HOST = urlsplit(SITE_URL).hostname
 
 
 class SubPathHandler(http.server.SimpleHTTPRequestHandler):
@@ -113,9 +120,10 @@ class Visit:
 
 
 class Reader:
-    """One browser context for visits made one after the other, as a reader's browser: its
-    HTTP cache and compiled scripts are kept from one page to the next, which spares the
-    browser most of a page's work after the first.
+    """One browser context, and one tab in it, for visits made one after the other, as a
+    reader's browser: its HTTP cache, compiled scripts and renderer process are kept from one
+    page to the next, which spares the browser most of a page's work after the first (a new
+    tab costs a new renderer process, about a CPU-second).
     """
 
     def __init__(self, context: playwright_api.BrowserContext, base_url: str) -> None:
@@ -123,6 +131,7 @@ class Reader:
         self.base_url = base_url
         self._site = urlsplit(base_url).netloc
         self._current: Visit | None = None
+        self._page: playwright_api.Page | None = None
         context.on("request", self._record)
 
     def _record(self, request: playwright_api.Request) -> None:
@@ -131,23 +140,30 @@ class Reader:
         if self._current and urlsplit(url).netloc != self._site and not url.startswith(_LOCAL):
             self._current.outside_requests.append(url)
 
+    def _console(self, message: playwright_api.ConsoleMessage) -> None:
+        if self._current and message.type == "error":
+            self._current.console_errors.append(message.text)
+
+    def _page_error(self, error: Exception) -> None:
+        if self._current:
+            self._current.console_errors.append(str(error))
+
+    def _tab(self) -> playwright_api.Page:
+        if self._page is None or self._page.is_closed():
+            self._page = self.context.new_page()
+            self._page.on("console", self._console)
+            self._page.on("pageerror", self._page_error)
+        return self._page
+
     @contextlib.contextmanager
     def visit(self) -> Iterator[Visit]:
-        """A new page in the context, closed afterwards."""
-        visit = Visit(self.context.new_page(), self.base_url)
-
-        def console(message: playwright_api.ConsoleMessage) -> None:
-            if message.type == "error":
-                visit.console_errors.append(message.text)
-
-        visit.page.on("console", console)
-        visit.page.on("pageerror", lambda error: visit.console_errors.append(str(error)))
+        """A visit in the reader's tab: what it records starts empty."""
+        visit = Visit(self._tab(), self.base_url)
         self._current = visit
         try:
             yield visit
         finally:
             self._current = None
-            visit.page.close()
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""Fixtures of the browser tests: one build and one server for the session, one Chromium a module.
+"""Fixtures of the browser tests: the run's site served on a free port, one Chromium a module.
 
 Chromium is stopped at the end of each module: Playwright's synchronous API keeps an event loop
 running in the main thread while it lives, and the other modules that the same test worker runs
@@ -12,6 +12,7 @@ import http.server
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,49 +24,54 @@ if str(SITE_TESTS) not in sys.path:
 from browser_session import (  # noqa: E402
     DESKTOP,
     PHONE,
-    SUB_PATH,
+    Reader,
     SubPathHandler,
     Visit,
     chromium_args,
     chromium_executable,
+    open_reader,
     open_visit,
     refusing_port,
 )
 from playwright import sync_api as playwright_api  # noqa: E402
-from site_build import REPO, build  # noqa: E402
+from shared_site import SITE_URL, shared_site  # noqa: E402
+
+
+@dataclass(frozen=True)
+class SiteServer:
+    """The site as the browser reaches it: its address, and the loopback port behind it."""
+
+    url: str
+    port: int
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The site, built for and served at ``http://127.0.0.1:<free port>/depot/``.
-
-    The port is chosen first and the site built with ``SITE_URL`` set to that address, as a
-    deployment does: the sitemap, hence instant navigation, and the 404 page's links use it.
-    """
-    site_dir = tmp_path_factory.mktemp("site-navigateur")
+def site_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteServer]:
+    """The run's site (``shared_site``), served under ``SUB_PATH`` on a free loopback port."""
+    site_dir = shared_site(tmp_path_factory)
     handler = functools.partial(SubPathHandler, directory=str(site_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    url = f"http://127.0.0.1:{server.server_port}{SUB_PATH}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SITE_URL", url)
-        result = build(REPO, site_dir)
-    if result.returncode != 0:
-        server.server_close()
-        pytest.fail(f"mkdocs build --strict a échoué\u00a0:\n{result.output}", pytrace=False)
     thread = threading.Thread(target=server.serve_forever, name="site-http", daemon=True)
     thread.start()
-    yield url
+    yield SiteServer(SITE_URL, server.server_port)
     server.shutdown()
     server.server_close()
     thread.join()
 
 
+@pytest.fixture(scope="session")
+def base_url(site_server: SiteServer) -> str:
+    """``http://labo.test/depot/``: the site's address, as a deployment under a sub-path."""
+    return site_server.url
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[playwright_api.Browser]:
+def browser(site_server: SiteServer) -> Iterator[playwright_api.Browser]:
     """The module's Chromium: every test opens its own context in it."""
     with playwright_api.sync_playwright() as playwright, refusing_port() as port:
         executable = chromium_executable(playwright)
-        launched = playwright.chromium.launch(executable_path=executable, args=chromium_args(port))
+        arguments = chromium_args(port, site_server.port)
+        launched = playwright.chromium.launch(executable_path=executable, args=arguments)
         yield launched
         launched.close()
 
@@ -77,17 +83,15 @@ def visit(browser: playwright_api.Browser, base_url: str) -> Iterator[Visit]:
         yield opened
 
 
-@pytest.fixture(params=["light", "dark"], ids=["clair", "sombre"])
-def visit_in_each_scheme(
-    request: pytest.FixtureRequest, browser: playwright_api.Browser, base_url: str
-) -> Iterator[Visit]:
-    """A visit whose system preference is the light scheme, then the dark one (slate)."""
-    with open_visit(browser, base_url, **DESKTOP, color_scheme=request.param) as opened:
-        yield opened
+@pytest.fixture(scope="module")
+def phone(browser: playwright_api.Browser, base_url: str) -> Iterator[Reader]:
+    """A 390 px wide phone screen, touch included, read page after page in one tab."""
+    with open_reader(browser, base_url, **PHONE) as reader:
+        yield reader
 
 
 @pytest.fixture
-def phone_visit(browser: playwright_api.Browser, base_url: str) -> Iterator[Visit]:
-    """A visit on a 390 px wide phone screen, touch included."""
-    with open_visit(browser, base_url, **PHONE) as opened:
-        yield opened
+def phone_visit(phone: Reader) -> Iterator[Visit]:
+    """A visit on the module's phone (its tab and cache kept from the visit before)."""
+    with phone.visit() as visit:
+        yield visit

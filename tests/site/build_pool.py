@@ -14,8 +14,10 @@ import build_slots
 from site_build import BuildResult, RunningBuild, finish_build, kill_group, start_build
 
 
-def build_all(projects: dict[str, tuple[Path, Path]]) -> dict[str, BuildResult]:
-    """Build each ``name: (project, site_dir)``; results by name.
+def build_all(
+    projects: dict[str, tuple[Path, Path]], *, environment: dict[str, str] | None = None
+) -> dict[str, BuildResult]:
+    """Build each ``name: (project, site_dir)``, with ``environment`` added; results by name.
 
     A build starts when a slot is free; while this call already runs builds it never waits for
     another slot (that could deadlock with another worker doing the same) but for its own
@@ -32,7 +34,7 @@ def build_all(projects: dict[str, tuple[Path, Path]]) -> dict[str, BuildResult]:
                 if slot is None:
                     break
                 name, (project, site_dir) = pending.pop(0)
-                running.append((name, start_build(project, site_dir, slot)))
+                running.append((name, start_build(project, site_dir, slot, environment=environment)))
             name, build = running.pop(0)
             results[name] = finish_build(build)
     finally:

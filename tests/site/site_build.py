@@ -47,15 +47,23 @@ def kill_group(process: subprocess.Popen[str]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def start_build(project: Path, site_dir: Path, slot: BuildSlot | None = None) -> RunningBuild:
+def start_build(
+    project: Path,
+    site_dir: Path,
+    slot: BuildSlot | None = None,
+    *,
+    environment: dict[str, str] | None = None,
+) -> RunningBuild:
     """Start `mkdocs build --strict` in ``project``, leader of a process group of its own.
 
-    The build runs in ``slot`` (one is waited for when none is given). Collect it with
+    The build runs in ``slot`` (one is waited for when none is given), with ``environment``
+    added to the test's own. Collect it with
     :func:`finish_build`, which kills the group whatever happens, so that a build that times
     out, or a test that fails meanwhile, leaves no worker behind.
     """
     slot = slot or build_slots.acquire()
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")  # drop Material's banner from the output
+    # NO_MKDOCS_2_WARNING drops Material's banner from the output.
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", **(environment or {}))
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)]
     try:
         process = subprocess.Popen(
@@ -90,8 +98,10 @@ def finish_build(build: RunningBuild) -> BuildResult:
     return BuildResult(process.returncode, output, build.site_dir)
 
 
-def build(project: Path, site_dir: Path) -> BuildResult:
-    return finish_build(start_build(project, site_dir))
+def build(
+    project: Path, site_dir: Path, *, environment: dict[str, str] | None = None
+) -> BuildResult:
+    return finish_build(start_build(project, site_dir, environment=environment))
 
 
 def copy_project(destination: Path) -> Path:

@@ -11,9 +11,9 @@ import re
 import xml.etree.ElementTree as etree
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
+from shared_site import SITE_URL
 from site_build import REPO
 from site_config import nav_pages
 
@@ -41,9 +41,10 @@ def test_site_url_comes_from_the_environment_with_a_local_default() -> None:
 
 def test_sitemap_lists_every_page(config: dict[str, Any], site: Path) -> None:
     tree = etree.parse(site / "sitemap.xml")
-    listed = {urlsplit(loc.text or "").path for loc in tree.iter(f"{SITEMAP}loc")}
+    listed = {loc.text for loc in tree.iter(f"{SITEMAP}loc")}
     expected = {
-        "/" if page == "index.md" else f"/{page.removesuffix('.md')}/" for page in nav_pages(config)
+        SITE_URL + ("" if page == "index.md" else f"{page.removesuffix('.md')}/")
+        for page in nav_pages(config)
     }
     assert listed == expected
 
