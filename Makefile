@@ -4,6 +4,11 @@
 PYTHON ?= python3
 PORT ?= 8000
 export NO_MKDOCS_2_WARNING := 1
+# Python writes its bytecode caches (__pycache__/, ignored by git) even where the environment
+# asks it not to: every build starts example workers that import the lab afresh, and compiling
+# its modules from source each time costs more than most examples. The workers cannot write in
+# the project (it is read-only to them), hence `compiled` below, before anything runs the lab.
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -25,7 +30,8 @@ VERSION_OF := import sys; v = sys.version_info[:2]; \
 PORT_FREE := import socket, sys; socket.create_server(("127.0.0.1", int(sys.argv[1])))
 
 .DEFAULT_GOAL := help
-.PHONY: help serve build test lint typo bench lab run bless reference zensical clean distclean FORCE
+.PHONY: help serve build test lint typo bench lab run bless reference zensical clean distclean \
+    compiled FORCE
 
 help: ## cette aide
 	@echo "La messagerie$(NB): protocoles et transferts — les commandes"
@@ -63,16 +69,20 @@ $(STAMP): $(CHOSEN) pyproject.toml constraints.txt
 	@touch $(STAMP)
 	@echo "$(VENV) est prêt."
 
-serve: $(STAMP) ## exécute les exemples et sert le site sur http://127.0.0.1:8000 (PORT=…)
+# Only the modules changed since their last compilation are compiled again (a tenth of a second).
+compiled: $(STAMP)
+	@$(BIN)/python -m compileall -q labo hooks >/dev/null
+
+serve: compiled ## exécute les exemples et sert le site sur http://127.0.0.1:8000 (PORT=…)
 	@$(BIN)/python -c '$(PORT_FREE)' $(PORT) 2>/dev/null || { \
 	  echo "Le port $(PORT) est déjà pris (un autre make serve$(NB)?)$(NB): choisissez-en un autre," >&2; \
 	  echo "par exemple$(NB): make serve PORT=8001" >&2; exit 1; }
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(PORT) --livereload
 
-build: $(STAMP) ## construit le site dans site/ en mode strict
+build: compiled ## construit le site dans site/ en mode strict
 	$(BIN)/mkdocs build --strict
 
-test: $(STAMP) ## ruff, puis toute la suite pytest (site, labo, exemples)
+test: compiled ## ruff, puis toute la suite pytest (site, labo, exemples)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -84,21 +94,21 @@ typo: $(STAMP) ## corrige la typographie des pages, inclusions et titres d’exe
 	$(BIN)/python -m labo.typography --corriger
 
 # The scale table builds the site 6 times (N generated examples, in full then static): minutes.
-bench: $(STAMP) ## mesure les exemples, puis la construction avec 100, 250, 500 exemples
+bench: compiled ## mesure les exemples, puis la construction avec 100, 250, 500 exemples
 	$(BIN)/python bench/bench.py --echelle 100,250,500 $(ARGS)
 
-lab: $(STAMP) ## le labo seul, pour de vrais clients (ARGS=--ports-libres…)
+lab: compiled ## le labo seul, pour de vrais clients (ARGS=--ports-libres…)
 	$(BIN)/python -m labo serve --describe labo.json $(ARGS)
 
-run: $(STAMP) ## exécute un exemple et affiche sa transcription (F=examples/…)
+run: compiled ## exécute un exemple et affiche sa transcription (F=examples/…)
 	$(BIN)/python -m labo run $(ARGS) $(F)
 
-bless: $(STAMP) ## approuve la transcription d’un exemple (F=examples/…, ARGS=--reference)
+bless: compiled ## approuve la transcription d’un exemple (F=examples/…, ARGS=--reference)
 	$(BIN)/python -m labo bless $(ARGS) $(F)
 
 # Every example against private Postfix and Dovecot instances (installed through apt when
 # missing, as root), compared with the lab; `python -m labo.reference --smoke` for a quick check.
-reference: $(STAMP) ## rejoue les exemples contre Postfix et Dovecot (root, apt)
+reference: compiled ## rejoue les exemples contre Postfix et Dovecot (root, apt)
 	$(BIN)/python -m labo.reference
 
 # Made from .venv's Python; every package pinned, nothing resolved (constraints-zensical.txt).
@@ -110,7 +120,7 @@ $(ZENSICAL_STAMP): $(STAMP) constraints-zensical.txt
 	$(ZENSICAL_VENV)/bin/python -m pip check --disable-pip-version-check
 	@touch $(ZENSICAL_STAMP)
 
-zensical: $(STAMP) $(ZENSICAL_STAMP) ## construit aussi avec Zensical, compare les transcriptions
+zensical: compiled $(ZENSICAL_STAMP) ## construit aussi avec Zensical, compare les transcriptions
 	$(BIN)/python -m labo.site.zensical_check --zensical $(ZENSICAL_VENV)/bin/zensical
 
 clean: ## efface le site construit et les caches
