@@ -197,12 +197,10 @@ class Builds:
     defects: dict[str, Defect]
     served: Served
     survivors: list[int]  # processes still working in the copies once every build has ended
-    repository_site: Path  # the repository's own build (``shared_site``)
 
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
-    repository_site = shared_site(tmp_path_factory)
     base = tmp_path_factory.mktemp("copies")
     serving = _one_page_copy(base / "serve")
     _example_that_raises(serving, PAGE)
@@ -224,7 +222,14 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     deadline = time.monotonic() + EXIT_GRACE_S
     while (survivors := processes_working_in(base)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return Builds(results, defects, served, survivors, repository_site)
+    return Builds(results, defects, served, survivors)
+
+
+@pytest.fixture(scope="module")
+def repository_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's own build, shared by the run (``shared_site``), asked for only once the
+    copies are built: the worker builds them meanwhile, rather than wait for it."""
+    return shared_site(tmp_path_factory)
 
 
 def _defect(builds: Builds, name: str) -> Built:
@@ -421,10 +426,10 @@ def _pages(site_dir: Path) -> dict[str, str]:
 
 
 def test_a_clean_copy_gives_the_repository_s_html_pages_but_for_the_page_dates(
-    builds: Builds,
+    builds: Builds, repository_site: Path
 ) -> None:
     copy = _pages(builds.results[CLEAN].site_dir)
-    repository = _pages(builds.repository_site)
+    repository = _pages(repository_site)
     assert sorted(copy) == sorted(repository)
     differing = [
         page
