@@ -17,7 +17,7 @@ from typing import Any
 
 import markdown
 import pytest
-from example_projects import FAILING_ASSERT, FAILING_LINE, SMTP_NOOP, block
+from example_projects import FAILING_ASSERT, FAILING_LINE, SMTP_NOOP, block, write_example
 
 from labo.reference.declarations import declarations_path, reference_path
 from labo.runner import approval, service
@@ -203,19 +203,31 @@ def test_a_misspelt_block_name_is_reported(convert: Callable[[str], str]) -> Non
 
 #: What the test's "Postfix" says instead of the lab's greeting, in the approved reference.
 POSTFIX_GREETING = "220 mx.example.org ESMTP Postfix (Debian/GNU)"
+BONJOUR = "smtp/bonjour.py"
 
 
-@pytest.fixture
-def lab_approved_example(project: Path, example_file: Callable[[str, str], str]) -> str:
-    """An SMTP example with its approved lab transcript, produced by the lab as ``bless`` does."""
-    reference = example_file("smtp/bonjour.py", SMTP_NOOP)
+@pytest.fixture(scope="module")
+def bonjour_transcript(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The lab transcript of ``SMTP_NOOP``, produced once for the module as ``bless`` does."""
+    project = tmp_path_factory.mktemp("bonjour")
+    (project / "docs").mkdir()
+    reference = write_example(project, BONJOUR, SMTP_NOOP)
     runner = service.ExampleService(project, use_cache=False, workers=1)
     try:
         result = runner.result(resolve(project, reference))
     finally:
         runner.close()
     assert result.ok, result.error
-    approval.bless(resolve(project, reference), result.transcript.to_text())
+    return result.transcript.to_text()
+
+
+@pytest.fixture
+def lab_approved_example(
+    project: Path, example_file: Callable[[str, str], str], bonjour_transcript: str
+) -> str:
+    """An SMTP example with its approved lab transcript (``bonjour_transcript``)."""
+    reference = example_file(BONJOUR, SMTP_NOOP)
+    approval.bless(resolve(project, reference), bonjour_transcript)
     return reference
 
 
