@@ -70,8 +70,9 @@ $(STAMP): $(CHOSEN) pyproject.toml constraints.txt
 	@echo "$(VENV) est prêt."
 
 # Only the modules changed since their last compilation are compiled again (a tenth of a second).
+# A warm-up only: a module that does not compile is reported by the command that imports it.
 compiled: $(STAMP)
-	@$(BIN)/python -m compileall -q labo hooks >/dev/null
+	@$(BIN)/python -m compileall -qq labo hooks || true
 
 serve: compiled ## exécute les exemples et sert le site sur http://127.0.0.1:8000 (PORT=…)
 	@$(BIN)/python -c '$(PORT_FREE)' $(PORT) 2>/dev/null || { \

@@ -22,8 +22,8 @@ from labo import netmap
 from labo.lab import Lab
 
 #: Tests under these folders share session fixtures (the reference servers): each folder is one
-#: unit of work. (The site the site and browser tests read is built once per run for every
-#: worker: tests/site/shared_site.py.)
+#: unit of work. The site that the site and browser tests read needs no such unit: it is built
+#: once per run for every worker (tests/site/shared_site.py).
 ONE_UNIT_FOLDERS = ("tests/reference",)
 
 

@@ -12,7 +12,6 @@ import http.server
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,40 +36,33 @@ from playwright import sync_api as playwright_api  # noqa: E402
 from shared_site import SITE_URL, shared_site  # noqa: E402
 
 
-@dataclass(frozen=True)
-class SiteServer:
-    """The site as the browser reaches it: its address, and the loopback port behind it."""
-
-    url: str
-    port: int
-
-
 @pytest.fixture(scope="session")
-def site_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteServer]:
-    """The run's site (``shared_site``), served under ``SUB_PATH`` on a free loopback port."""
+def site_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """The free loopback port that serves the run's site (``shared_site``) under ``SUB_PATH``;
+    Chromium resolves the site's host name there (``chromium_args``)."""
     site_dir = shared_site(tmp_path_factory)
     handler = functools.partial(SubPathHandler, directory=str(site_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="site-http", daemon=True)
     thread.start()
-    yield SiteServer(SITE_URL, server.server_port)
+    yield server.server_port
     server.shutdown()
     server.server_close()
     thread.join()
 
 
 @pytest.fixture(scope="session")
-def base_url(site_server: SiteServer) -> str:
+def base_url() -> str:
     """``http://labo.test/depot/``: the site's address, as a deployment under a sub-path."""
-    return site_server.url
+    return SITE_URL
 
 
 @pytest.fixture(scope="module")
-def browser(site_server: SiteServer) -> Iterator[playwright_api.Browser]:
+def browser(site_port: int) -> Iterator[playwright_api.Browser]:
     """The module's Chromium: every test opens its own context in it."""
     with playwright_api.sync_playwright() as playwright, refusing_port() as port:
         executable = chromium_executable(playwright)
-        arguments = chromium_args(port, site_server.port)
+        arguments = chromium_args(port, site_port)
         launched = playwright.chromium.launch(executable_path=executable, args=arguments)
         yield launched
         launched.close()

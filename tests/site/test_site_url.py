@@ -1,7 +1,7 @@
 """The site knows its own address (``site_url``): sitemap, French 404 page, French search.
 
-The address comes from ``SITE_URL`` at deploy time; the browser tests build the site for a
-project sub-path and follow its links (tests/browser).
+The address comes from ``SITE_URL`` at deploy time; the run's site is built for a project
+sub-path (``shared_site``), whose links the browser tests follow (tests/browser).
 """
 
 from __future__ import annotations
